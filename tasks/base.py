@@ -1,0 +1,161 @@
+"""What every tarjama task shares: unpack, guard, run plain code, map errors, store.
+
+A task is like a web view: thin. :meth:`JobTask.execute` takes the job payload and a plain
+function (the work); it
+
+* returns the stored result if this job id already succeeded (duplicate delivery);
+* counts deliveries that never finished, and fails a job whose process keeps dying
+  (``worker_lost``) instead of looping;
+* validates the payload (``invalid_article``, ``article_too_large``);
+* maps every error to a stored ``JobFailed(code, message)``: permanent ones at once,
+  transient ones after capped, exponential retries;
+* reports progress as a custom ``PROGRESS`` state and a ``task-progress`` event (Flower).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Task, states
+from celery.canvas import Signature
+from celery.exceptions import SoftTimeLimitExceeded
+from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from worker.app import TarjamaApp, as_tarjama
+from worker.errors import (
+    BackendUnavailable,
+    InvalidArticle,
+    JobFailed,
+    JobTimeout,
+    ResourceExhausted,
+    TarjamaError,
+    WorkerLost,
+)
+from worker.jobs import ArticleInput, parse_job
+from worker.pipeline import ProgressFn
+
+log = logging.getLogger(__name__)
+PROGRESS = "PROGRESS"
+_PROGRESS_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Returned by a stage that passes the job on: replace this task with ``signature``."""
+
+    signature: Signature
+
+
+Work = Callable[[ArticleInput, ProgressFn], "dict[str, Any] | Handoff"]
+
+
+def unpack_payload(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The job is one JSON object: ``task(job)``, or its fields as keyword arguments."""
+    if len(args) == 1 and not kwargs:
+        return args[0]
+    if not args and kwargs:
+        return kwargs
+    raise InvalidArticle(
+        f"send the job as one JSON object argument (got {len(args)} positional "
+        f"and {len(kwargs)} keyword arguments)"
+    )
+
+
+def _transient(exc: BaseException) -> TarjamaError | None:
+    if isinstance(exc, TarjamaError):
+        return exc if exc.retryable else None
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | OperationalError):
+        return BackendUnavailable(f"Redis unavailable: {exc}")
+    if isinstance(exc, MemoryError):
+        return ResourceExhausted("out of memory")
+    return None
+
+
+class JobTask(Task):  # type: ignore[misc]
+    typing = False  # we validate the payload ourselves, into a coded failure
+    throws = (JobFailed,)  # expected failures: stored, logged without a traceback
+    resultrepr_maxsize = 160  # logs and events never carry a whole article
+
+    @property
+    def tarjama(self) -> TarjamaApp:
+        return as_tarjama(self.app)
+
+    def progress_reporter(self) -> ProgressFn:
+        last_at, last_stage = 0.0, ""
+
+        def report(stage: str, done: int, total: int) -> None:
+            nonlocal last_at, last_stage
+            now = time.monotonic()
+            if stage == last_stage and done < total and now - last_at < _PROGRESS_INTERVAL_S:
+                return
+            last_at, last_stage = now, stage
+            meta = {"stage": stage, "done": done, "total": total}
+            try:
+                self.update_state(state=PROGRESS, meta=meta)
+                self.send_event("task-progress", **meta)
+            except (RedisConnectionError, RedisTimeoutError, OperationalError) as exc:
+                log.warning("progress not reported: %s", exc)  # best effort
+
+        return report
+
+    def execute(self, args: tuple[Any, ...], kwargs: dict[str, Any], work: Work) -> dict[str, Any]:
+        runtime = self.tarjama.runtime
+        settings = runtime.settings
+        job_id: str = self.request.id
+        try:
+            stored = self.backend.get_task_meta(job_id)
+            if stored.get("status") == states.SUCCESS:
+                log.info("job %s already succeeded; returning the stored result", job_id)
+                return dict(stored["result"])
+            deliveries = runtime.ledger.record_delivery(job_id)
+            if deliveries > settings.max_deliveries:
+                raise WorkerLost(
+                    f"the job's worker process died {deliveries - 1} times while running it "
+                    f"(limit TARJAMA_MAX_DELIVERIES={settings.max_deliveries}); not run again"
+                )
+            payload = unpack_payload(args, kwargs)
+            article = parse_job(payload, max_chars=settings.max_article_chars)
+            outcome = work(article, self.progress_reporter())
+        except SoftTimeLimitExceeded:
+            failure: TarjamaError = JobTimeout(
+                f"the job ran over TARJAMA_SOFT_TIME_LIMIT={settings.soft_time_limit}s"
+            )
+        except Exception as exc:
+            transient = _transient(exc)
+            if transient is not None:
+                self._retry_or_give_up(transient)
+            if isinstance(exc, TarjamaError):
+                failure = exc
+            else:
+                log.exception("job %s failed with an unexpected error", job_id)
+                failure = TarjamaError(f"unexpected {type(exc).__name__}: {exc}")
+        else:
+            runtime.ledger.clear_deliveries(job_id)
+            if isinstance(outcome, Handoff):
+                raise self.replace(outcome.signature)  # Ignore: the next stage takes the id
+            return outcome
+        self._forget_deliveries(job_id)
+        raise JobFailed.from_error(failure)
+
+    def _forget_deliveries(self, job_id: str) -> None:
+        with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
+            self.tarjama.runtime.ledger.clear_deliveries(job_id)  # else it expires by TTL
+
+    def _retry_or_give_up(self, error: TarjamaError) -> None:
+        settings = self.tarjama.settings
+        if self.request.retries >= settings.max_retries:
+            self._forget_deliveries(self.request.id)
+            raise JobFailed(
+                error.code, f"{error.message} (gave up after {settings.max_retries} retries)"
+            )
+        countdown = min(60, 2**self.request.retries)
+        log.warning("job %s: %s; retry in %ss", self.request.id, error.message, countdown)
+        self._forget_deliveries(self.request.id)
+        raise self.retry(exc=error, countdown=countdown, max_retries=settings.max_retries)

@@ -1,0 +1,40 @@
+"""The two stages as the tasks run them: glue between the runtime and the pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from worker.jobs import ArticleInput
+from worker.pipeline import ProgressFn, prepare_document, summarize_text, translate_document
+from worker.results import summary_section, translation_section
+from worker.runtime import WorkerRuntime
+
+
+def translate(
+    runtime: WorkerRuntime, article: ArticleInput, progress: ProgressFn
+) -> dict[str, Any]:
+    """Translate the article: the result's translation section, plus the model used."""
+    translator = runtime.models.translator()
+    document = prepare_document(article)
+    output = translate_document(
+        document, translator, cache=runtime.sentence_cache, progress=progress
+    )
+    return {"section": translation_section(output), "model": translator.info.as_dict()}
+
+
+def summarize(
+    runtime: WorkerRuntime,
+    article: ArticleInput,
+    text: str,
+    title: str | None,
+    progress: ProgressFn,
+) -> dict[str, Any]:
+    """Summarize English text with the job's style: the result's summary section."""
+    style = runtime.styles.get(article.summary_style)
+    summarizer = runtime.models.summarizer()
+    output = summarize_text(text, title, style, summarizer, progress=progress)
+    return {
+        "section": summary_section(output),
+        "model": summarizer.info.as_dict(),
+        "seconds": output.seconds,
+    }

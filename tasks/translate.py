@@ -1,0 +1,31 @@
+"""``tarjama.translate``: translate an Arabic article (no summary)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from tasks import stages
+from tasks.base import JobTask
+from worker.jobs import ArticleInput
+from worker.pipeline import ProgressFn
+from worker.results import build_result
+
+
+@shared_task(bind=True, base=JobTask, name="tarjama.translate")
+def translate(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def work(article: ArticleInput, progress: ProgressFn) -> dict[str, Any]:
+        translated = stages.translate(self.tarjama.runtime, article, progress)
+        seconds = translated["section"]["seconds"]
+        return build_result(
+            job_id=self.request.id,
+            kind="translation",
+            article=article,
+            translation=translated["section"],
+            summary=None,
+            models={"translation": translated["model"], "summary": None},
+            timings={"translation_s": seconds, "total_s": seconds},
+        )
+
+    return self.execute(args, kwargs, work)

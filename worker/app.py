@@ -1,0 +1,134 @@
+"""Builds the Celery app from settings. Nothing is loaded or connected at import.
+
+``create_app(settings)`` is what the CLI, the client and the tests call. For the plain
+Celery CLI (``celery -A worker.app worker``), the module attribute ``app`` is created on
+first access from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery, signals
+
+from worker.errors import ConfigurationError
+from worker.runtime import WorkerRuntime
+from worker.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+TASK_MODULES = ("tasks.process_article", "tasks.translate", "tasks.summarize")
+SUMMARY_STAGE = "tarjama.process_article.summarize"
+
+
+class TarjamaApp(Celery):  # type: ignore[misc]
+    """A Celery app that carries tarjama's settings and the per-process runtime."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            "tarjama",
+            broker=settings.broker,
+            backend=settings.results,
+            include=list(TASK_MODULES),
+        )
+        self.settings = settings
+        self.runtime = WorkerRuntime(settings, lambda: self.backend.client)
+        self.conf.update(celery_config(settings))
+
+    def queues_for(self, role: str) -> list[str]:
+        s = self.settings
+        return {
+            "all": [s.translate_queue, s.summarize_queue],
+            "translate": [s.translate_queue],
+            "summarize": [s.summarize_queue],
+        }[role]
+
+
+def celery_config(s: Settings) -> dict[str, Any]:
+    routes = {
+        "tarjama.process_article": {"queue": s.translate_queue},
+        "tarjama.translate": {"queue": s.translate_queue},
+        "tarjama.summarize": {"queue": s.summarize_queue},
+        SUMMARY_STAGE: {"queue": s.summarize_queue},
+    }
+    return {
+        # JSON only: a pickle (or any other) body is rejected, never executed.
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "event_serializer": "json",
+        "accept_content": ["json"],
+        "result_accept_content": ["json"],
+        # At-least-once: ack after the job, requeue if its process dies, one job at a time.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        # Flower sees every job: sent, received, started, progress, done.
+        "task_track_started": True,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        # Limits nest: soft < hard < Redis visibility timeout (checked in Settings).
+        "task_soft_time_limit": s.soft_time_limit,
+        "task_time_limit": s.time_limit,
+        "broker_transport_options": {"visibility_timeout": s.visibility_timeout},
+        "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout},
+        "result_expires": s.result_ttl,
+        "result_extended": False,  # the job's args are the whole article: not stored twice
+        # Model loading happens in worker_process_init: give it time.
+        "worker_proc_alive_timeout": 300.0,
+        "worker_hijack_root_logger": True,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": None,
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
+            "max_retries": 3,
+            "interval_start": 0.2,
+            "interval_step": 0.5,
+            "interval_max": 2.0,
+        },
+        "redis_socket_connect_timeout": 5.0,
+        "redis_retry_on_timeout": True,
+        "task_routes": routes,
+        "task_default_queue": s.translate_queue,
+        "task_create_missing_queues": True,
+        "enable_utc": True,
+        "timezone": "UTC",
+    }
+
+
+def create_app(settings: Settings | None = None) -> TarjamaApp:
+    app = TarjamaApp(settings or load_settings())
+
+    @signals.worker_init.connect(weak=False)
+    def _check_startup(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is not app:
+            return
+        try:
+            styles = app.runtime.styles  # validates every style file
+        except ConfigurationError as exc:
+            log.critical("refusing to start: %s", exc.message)
+            raise SystemExit(2) from exc
+        log.info("summary styles: %s", ", ".join(styles.names))
+
+    @signals.worker_process_init.connect(weak=False)
+    def _start_process(**_: Any) -> None:
+        from celery import current_app
+
+        if current_app._get_current_object() is app:
+            app.runtime.start_process()
+
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``worker.app.app``: the app built from the environment, on first access."""
+    if name == "app":
+        globals()["app"] = built = create_app()
+        return built
+    raise AttributeError(name)
+
+
+def as_tarjama(app: Celery) -> TarjamaApp:
+    if not isinstance(app, TarjamaApp):
+        raise TypeError("tarjama tasks need an app built by worker.app.create_app()")
+    return app

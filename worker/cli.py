@@ -1,0 +1,220 @@
+"""The ``tarjama`` command: thin wrappers over the client, the app and the demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from worker.errors import ConfigurationError, ModelUnavailable
+from worker.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_CONFIG = 2
+EXIT_MODEL = 3
+
+
+def friendly_errors(func: F) -> F:
+    """Configuration and model problems end the command with their message, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigurationError as exc:
+            click.echo(f"tarjama: {exc.message}", err=True)
+            sys.exit(EXIT_CONFIG)
+        except ModelUnavailable as exc:
+            click.echo(f"tarjama: {exc.message}", err=True)
+            sys.exit(EXIT_MODEL)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _dump(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group()
+def main() -> None:
+    """tarjama: Arabic news articles to English translations and summaries, on Celery."""
+
+
+@main.command()
+@click.option(
+    "--role",
+    type=click.Choice(["all", "translate", "summarize"]),
+    default=None,
+    help="Stages to run (and models to load); default TARJAMA_ROLE or all.",
+)
+@click.option("--concurrency", "-c", type=int, default=None, help="Worker processes.")
+@click.option(
+    "--pool",
+    default="prefork",
+    show_default=True,
+    type=click.Choice(["prefork", "solo", "threads"]),
+)
+@click.option("--hostname", "-n", default=None, help="Node name, e.g. translate1@%h.")
+@click.option("--skip-preflight", is_flag=True, help="Start even if models cannot be found.")
+@friendly_errors
+def worker(
+    role: str | None,
+    concurrency: int | None,
+    pool: str,
+    hostname: str | None,
+    skip_preflight: bool,
+) -> None:
+    """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
+    from worker.app import create_app
+    from worker.models import ModelSpec, locate
+
+    overrides: dict[str, Any] = {"role": role} if role else {}
+    if concurrency:
+        overrides["concurrency"] = concurrency
+    settings = load_settings(**overrides)
+    app = create_app(settings)
+    app.runtime.styles  # noqa: B018 - validates every style file before starting
+    if not skip_preflight:
+        # In this (parent) process: finds or downloads weights; never imports torch.
+        roles = {
+            "all": ("translation", "summary"),
+            "translate": ("translation",),
+            "summarize": ("summary",),
+        }[settings.role]
+        for model_role in roles:
+            locate(ModelSpec.for_role(model_role, settings))  # type: ignore[arg-type]
+    argv = [
+        "worker",
+        f"--loglevel={settings.log_level}",
+        f"--concurrency={settings.worker_concurrency}",
+        f"--pool={pool}",
+        f"--queues={','.join(app.queues_for(settings.role))}",
+        "--task-events",
+    ]
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    app.worker_main(argv)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--kind",
+    type=click.Choice(["article", "translation", "summary"]),
+    default="article",
+    show_default=True,
+)
+@click.option("--style", default=None, help="Summary style (see prompts/).")
+@click.option("--title", default=None)
+@click.option("--wait", "wait_", is_flag=True, help="Wait and print each result.")
+@click.option("--timeout", type=float, default=900.0, show_default=True)
+@click.option("--force", is_flag=True, help="Compute again even if a result is stored.")
+@friendly_errors
+def submit(
+    files: tuple[str, ...],
+    kind: str,
+    style: str | None,
+    title: str | None,
+    wait_: bool,
+    timeout: float,
+    force: bool,
+) -> None:
+    """Submit article files (.txt, .html, or .json job objects); print the job ids."""
+    from tasks.client import SubmitError, TarjamaClient
+
+    client = TarjamaClient(load_settings())
+    ids = []
+    for name in files:
+        job = job_from_file(Path(name), style=style, title=title)
+        try:
+            job_id = client.submit(job, kind=kind, force=force)  # type: ignore[arg-type]
+        except SubmitError as exc:
+            click.echo(f"tarjama: {exc}", err=True)
+            sys.exit(1)
+        ids.append(job_id)
+        click.echo(job_id)
+    if wait_:
+        failed = False
+        for job_id in ids:
+            status = client.wait(job_id, timeout=timeout)
+            failed |= not status.ok
+            _dump(status.as_dict())
+        sys.exit(1 if failed else 0)
+
+
+def job_from_file(path: Path, *, style: str | None, title: str | None) -> dict[str, Any]:
+    raw = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        job: dict[str, Any] = json.loads(raw)
+    else:
+        job = {"text": raw, "id": path.name}
+        if path.suffix in (".html", ".htm"):
+            job["format"] = "html"
+    if style:
+        job["summary_style"] = style
+    if title:
+        job["title"] = title
+    return job
+
+
+@main.command()
+@click.argument("job_id")
+@click.option("--wait", "wait_", is_flag=True, help="Wait until the job is done.")
+@click.option("--timeout", type=float, default=900.0, show_default=True)
+@friendly_errors
+def result(job_id: str, wait_: bool, timeout: float) -> None:
+    """Print a job's state, progress, result or error as JSON."""
+    from tasks.client import TarjamaClient
+
+    client = TarjamaClient(load_settings())
+    status = client.wait(job_id, timeout=timeout) if wait_ else client.status(job_id)
+    _dump(status.as_dict())
+    sys.exit(1 if status.state == "FAILURE" else 0)
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--tiny",
+    is_flag=True,
+    help="Use tiny locally-built random-weight models (no download; output is noise).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the stored result as JSON.")
+@friendly_errors
+def demo(file: str | None, tiny: bool, as_json: bool) -> None:
+    """Run one article through Redis and a worker, print the result, stop everything."""
+    from worker.demo import run_demo
+    from worker.tiny_models import sample_article_path
+
+    path = Path(file) if file else sample_article_path()
+    try:
+        code = run_demo(path, tiny=tiny, as_json=as_json)
+    except ModelUnavailable as exc:
+        click.echo(f"tarjama: {exc.message}", err=True)
+        click.echo(
+            "tarjama: to see the same path with tiny models now: tarjama demo --tiny", err=True
+        )
+        sys.exit(EXIT_MODEL)
+    except KeyboardInterrupt:
+        click.echo("tarjama demo: interrupted; worker and Redis stopped", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
+@main.command("config")
+@friendly_errors
+def show_config() -> None:
+    """Print every setting: its env var, current value and meaning."""
+    settings = load_settings()
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        click.echo(f"TARJAMA_{name.upper():<28} {value!s:<36} {field.description or ''}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The reference engine: Hugging Face transformers ``AutoModelForSeq2SeqLM.generate``.
+
+Imports torch: only ever import this module inside a worker process, after the fork.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
+
+from worker.engines import Decoding, ModelInfo
+from worker.errors import ModelUnavailable, ResourceExhausted
+
+if TYPE_CHECKING:
+    from worker.models import ModelSpec
+    from worker.settings import Settings
+
+log = logging.getLogger(__name__)
+DEFAULT_INPUT_LIMIT = 512
+
+
+def model_family(config: Any) -> str:
+    """The template family of a model: its ``model_type``, with FLAN-T5 told apart from T5."""
+    family = str(getattr(config, "model_type", "default"))
+    if family == "t5" and "flan" in str(getattr(config, "name_or_path", "")).lower():
+        return "flan-t5"
+    return family
+
+
+def input_limit(config: Any, tokenizer: PreTrainedTokenizerBase) -> int:
+    """Longest input the model accepts, read from its config (512 for MarianMT, 1024 BART)."""
+    for attr in ("max_position_embeddings", "n_positions"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    limit = getattr(tokenizer, "model_max_length", None)
+    return limit if isinstance(limit, int) and 0 < limit < 100_000 else DEFAULT_INPUT_LIMIT
+
+
+def _device(settings: Settings) -> torch.device:
+    if settings.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(settings.device)
+
+
+def _load(spec: ModelSpec, path: Path, settings: Settings) -> tuple[Any, Any, torch.device]:
+    device = _device(settings)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        has_safetensors = any(path.glob("*.safetensors"))
+        model = AutoModelForSeq2SeqLM.from_pretrained(
+            path,
+            trust_remote_code=False,
+            use_safetensors=True if has_safetensors else None,
+            dtype=torch.float16 if device.type == "cuda" else torch.float32,
+        )
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelUnavailable(
+            f"{spec.role} model {spec.name!r} at {path} could not be loaded: {exc}"
+        ) from exc
+    model.eval().to(device)
+    return tokenizer, model, device
+
+
+def _generate(model: Any, encoded: Any, **kwargs: Any) -> Any:
+    try:
+        with torch.inference_mode():
+            return model.generate(**encoded, **kwargs)
+    except torch.OutOfMemoryError as exc:  # retried: another process may hold the memory
+        raise ResourceExhausted(f"out of memory during generation: {exc}") from exc
+
+
+class TransformersTranslator:
+    """Translates sentences in length-sorted batches, one ``generate`` call per batch."""
+
+    def __init__(
+        self, tokenizer: Any, model: Any, device: torch.device, info: ModelInfo, settings: Settings
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.device = device
+        self.info = info
+        self.num_beams = settings.translation_beams
+        self.batch_tokens = settings.translation_batch_tokens
+        self.max_input_tokens = input_limit(model.config, tokenizer)
+
+    @property
+    def decoding_fingerprint(self) -> str:
+        return f"beams={self.num_beams};maxnew=1.5x+10"
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(ids) for ids in self.tokenizer(list(texts))["input_ids"]]
+
+    def max_new_tokens(self, source_tokens: int) -> int:
+        """Output budget proportional to the source: stops runaway repetition loops."""
+        return min(self.max_input_tokens, int(source_tokens * 1.5) + 10)
+
+    def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
+        batch: list[int] = []
+        for index in order:
+            # padded batch cost: longest length x rows (order is ascending, so this one)
+            if batch and lengths[index] * (len(batch) + 1) > self.batch_tokens:
+                yield batch
+                batch = []
+            batch.append(index)
+        if batch:
+            yield batch
+
+    def translate(
+        self, sentences: Sequence[str], on_progress: Callable[[int], None] | None = None
+    ) -> list[str]:
+        lengths = self.count_tokens(sentences)
+        too_long = [n for n in lengths if n > self.max_input_tokens]
+        if too_long:
+            raise ValueError(f"sentence of {too_long[0]} tokens exceeds the model's limit")
+        order = sorted(range(len(sentences)), key=lambda i: lengths[i])
+        out: list[str] = [""] * len(sentences)
+        done = 0
+        for batch in self._batches(order, lengths):
+            encoded = self.tokenizer(
+                [sentences[i] for i in batch], return_tensors="pt", padding=True
+            ).to(self.device)
+            generated = _generate(
+                self.model,
+                encoded,
+                num_beams=self.num_beams,
+                max_new_tokens=self.max_new_tokens(max(lengths[i] for i in batch)),
+            )
+            texts = self.tokenizer.batch_decode(generated, skip_special_tokens=True)
+            for i, text in zip(batch, texts, strict=True):
+                out[i] = text.strip()
+            done += len(batch)
+            if on_progress:
+                on_progress(done)
+        return out
+
+
+class TransformersSummarizer:
+    def __init__(self, tokenizer: Any, model: Any, device: torch.device, info: ModelInfo) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.device = device
+        self.info = info
+        self.max_input_tokens = input_limit(model.config, tokenizer)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text)["input_ids"])
+
+    def summarize(self, prompt: str, decoding: Decoding) -> str:
+        encoded = self.tokenizer(prompt, return_tensors="pt").to(self.device)
+        if encoded["input_ids"].shape[1] > self.max_input_tokens:
+            raise ValueError("summary input exceeds the model's limit; chunk it first")
+        generated = _generate(
+            self.model,
+            encoded,
+            num_beams=decoding.num_beams,
+            max_new_tokens=decoding.max_new_tokens,
+            min_new_tokens=decoding.min_new_tokens,
+            length_penalty=decoding.length_penalty,
+            no_repeat_ngram_size=decoding.no_repeat_ngram_size,
+            early_stopping=True,
+        )
+        return str(self.tokenizer.decode(generated[0], skip_special_tokens=True)).strip()
+
+
+def _info(spec: ModelSpec, model: Any, device: torch.device) -> ModelInfo:
+    return ModelInfo(
+        id=spec.name,
+        revision=spec.revision,
+        engine="transformers",
+        family=model_family(model.config),
+        compute_type="float16" if device.type == "cuda" else "float32",
+    )
+
+
+def load_translator(spec: ModelSpec, path: Path, settings: Settings) -> TransformersTranslator:
+    tokenizer, model, device = _load(spec, path, settings)
+    return TransformersTranslator(tokenizer, model, device, _info(spec, model, device), settings)
+
+
+def load_summarizer(spec: ModelSpec, path: Path, settings: Settings) -> TransformersSummarizer:
+    tokenizer, model, device = _load(spec, path, settings)
+    return TransformersSummarizer(tokenizer, model, device, _info(spec, model, device))

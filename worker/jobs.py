@@ -1,0 +1,109 @@
+"""The job input: what a producer sends, how it is validated, and its idempotent id.
+
+Imported by producers as well as workers, so it imports no torch and no transformers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from worker.errors import ArticleTooLarge, InvalidArticle
+
+JobKind = Literal["article", "translation", "summary"]
+Priority = Literal["urgent", "normal", "bulk"]
+
+#: Public task names, the stable API that producers address.
+TASK_NAMES: dict[JobKind, str] = {
+    "article": "tarjama.process_article",
+    "translation": "tarjama.translate",
+    "summary": "tarjama.summarize",
+}
+
+ID_PREFIX: dict[JobKind, str] = {"article": "art", "translation": "tr", "summary": "sum"}
+
+
+class ArticleInput(BaseModel):
+    """One job's input. ``text`` is Arabic for article/translation jobs, English for summary."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    text: str
+    title: str | None = Field(None, max_length=2_000)
+    id: str | None = Field(None, max_length=256)
+    source_url: str | None = Field(None, max_length=4_096)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    summary_style: str | None = Field(None, max_length=64)
+    format: Literal["text", "html"] = "text"
+    priority: Priority = "normal"
+
+    def identity(self) -> dict[str, Any]:
+        """The fields that decide the result (priority only decides when it is computed)."""
+        return self.model_dump(exclude={"priority"})
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for item in err.errors():
+        where = ".".join(str(p) for p in item.get("loc", ())) or "job"
+        msg = str(item["msg"])
+        if item["type"] == "extra_forbidden":
+            allowed = ", ".join(ArticleInput.model_fields)
+            msg = f"unknown field; allowed fields are {allowed}"
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def _unicode_problem(value: str) -> str | None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"invalid Unicode (lone surrogate at character {exc.start})"
+    if "\x00" in value:
+        return f"a NUL character at position {value.index(chr(0))} (binary data?)"
+    return None
+
+
+def parse_job(payload: Any, *, max_chars: int) -> ArticleInput:
+    """Validate one job payload; raise InvalidArticle / ArticleTooLarge with a clear message."""
+    if not isinstance(payload, dict):
+        raise InvalidArticle(
+            f"the job must be a JSON object with a 'text' field, got {type(payload).__name__}"
+        )
+    try:
+        article = ArticleInput.model_validate(payload)
+    except ValidationError as err:
+        raise InvalidArticle(f"invalid job: {_describe(err)}") from None
+    for field in ("text", "title"):
+        value = getattr(article, field)
+        if value is not None and (problem := _unicode_problem(value)):
+            raise InvalidArticle(f"{field} contains {problem}")
+    if not article.text.strip():
+        raise InvalidArticle("text is empty or only whitespace; send the article's body")
+    if len(article.text) > max_chars:
+        raise ArticleTooLarge(
+            f"text has {len(article.text):,} characters; the limit is {max_chars:,} "
+            "(TARJAMA_MAX_ARTICLE_CHARS). Split the article or raise the limit."
+        )
+    return article
+
+
+def job_id_for(kind: JobKind, payload: dict[str, Any]) -> str:
+    """A deterministic id from the task and the job's content and options.
+
+    The same article with the same options gets the same id, so a resubmission finds the
+    stored result instead of computing it again. Invalid payloads still get a stable id
+    (so their stored failure can be found) from their raw JSON.
+    """
+    try:
+        identity: Any = ArticleInput.model_validate(payload).identity()
+    except ValidationError:
+        identity = payload
+    canonical = json.dumps(
+        [TASK_NAMES[kind], identity], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{ID_PREFIX[kind]}-{digest[:32]}"

@@ -1,0 +1,256 @@
+"""The way of one article: segment, translate, summarize. Plain functions over plain data.
+
+Engines are known only through the :class:`~worker.engines.Translator` and
+:class:`~worker.engines.Summarizer` Protocols, and the sentence cache through
+:class:`SentenceCache`; nothing here knows Celery or Redis, so it is testable alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from worker.engines import Summarizer, Translator
+from worker.errors import InvalidArticle
+from worker.jobs import ArticleInput
+from worker.styles import SummaryStyle
+from worker.text import (
+    clean_translation,
+    has_arabic,
+    split_paragraphs,
+    split_sentences,
+    split_to_fit,
+)
+
+ProgressFn = Callable[[str, int, int], None]
+Origin = Literal["model", "cache", "passthrough"]
+MAX_REDUCE_LEVELS = 6
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress sink."""
+
+
+class SentenceCache(Protocol):
+    """Translations of single sentences, keyed by everything that shapes the output."""
+
+    def get_many(self, namespace: str, sentences: Sequence[str]) -> list[str | None]: ...
+
+    def set_many(self, namespace: str, pairs: Mapping[str, str]) -> None: ...
+
+
+@dataclass
+class Segment:
+    """One source sentence and its translation."""
+
+    source: str
+    translation: str = ""
+    origin: Origin = "model"
+
+
+@dataclass
+class Document:
+    title: list[Segment]
+    paragraphs: list[list[Segment]]
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.title + [s for paragraph in self.paragraphs for s in paragraph]
+
+
+def prepare_document(article: ArticleInput) -> Document:
+    """Split the article into paragraphs of sentences (the title is its own paragraph)."""
+    paragraphs = [[Segment(s) for s in split_sentences(p)] for p in split_paragraphs(article.text)]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
+        raise InvalidArticle("text has no sentences to translate")
+    title = [Segment(s) for p in split_paragraphs(article.title or "") for s in split_sentences(p)]
+    return Document(title=title, paragraphs=paragraphs)
+
+
+@dataclass
+class TranslationOutput:
+    document: Document
+    seconds: float
+    cache_hits: int = 0
+    cache_misses: int = 0
+    pieces: int = 0
+
+    @property
+    def title(self) -> str | None:
+        return " ".join(s.translation for s in self.document.title) or None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(
+            " ".join(s.translation for s in paragraph) for paragraph in self.document.paragraphs
+        )
+
+
+def _translate_unique(
+    sources: list[str], translator: Translator, report: Callable[[int], None]
+) -> list[str]:
+    """Translate distinct sentences; split those over the model's limit, never truncate."""
+    limit = translator.max_input_tokens
+
+    def count(text: str) -> int:
+        return translator.count_tokens([text])[0]
+
+    lengths = translator.count_tokens(sources)
+    pieces_of = [
+        [src] if n <= limit else split_to_fit(src, count, limit)
+        for src, n in zip(sources, lengths, strict=True)
+    ]
+    flat = [piece for pieces in pieces_of for piece in pieces]
+    translated = iter(translator.translate(flat, on_progress=report))
+    return [clean_translation(" ".join(next(translated) for _ in pieces)) for pieces in pieces_of]
+
+
+def translate_document(
+    document: Document,
+    translator: Translator,
+    *,
+    cache: SentenceCache | None = None,
+    progress: ProgressFn = no_progress,
+) -> TranslationOutput:
+    started = time.perf_counter()
+    segments = document.segments
+    total = len(segments)
+    for seg in segments:
+        if not has_arabic(seg.source):
+            seg.translation, seg.origin = seg.source, "passthrough"
+    pending = list(dict.fromkeys(s.source for s in segments if s.origin != "passthrough"))
+    namespace = cache_namespace(translator)
+    known: dict[str, str] = {}
+    if cache is not None and pending:
+        hits = cache.get_many(namespace, pending)
+        known = {src: hit for src, hit in zip(pending, hits, strict=True) if hit is not None}
+    misses = [src for src in pending if src not in known]
+    resolved = total - sum(1 for s in segments if s.source in misses)
+    progress("translating", resolved, total)
+
+    def report(done_pieces: int) -> None:
+        progress("translating", min(total, resolved + done_pieces), total)
+
+    fresh = dict(zip(misses, _translate_unique(misses, translator, report), strict=True))
+    if cache is not None and fresh:
+        cache.set_many(namespace, fresh)
+    for seg in segments:
+        if seg.origin == "passthrough":
+            continue
+        if seg.source in fresh:
+            seg.translation = fresh[seg.source]
+        else:
+            seg.translation, seg.origin = known[seg.source], "cache"
+    progress("translating", total, total)
+    return TranslationOutput(
+        document=document,
+        seconds=round(time.perf_counter() - started, 3),
+        cache_hits=sum(1 for s in segments if s.origin == "cache"),
+        cache_misses=sum(1 for s in segments if s.origin == "model"),
+    )
+
+
+def cache_namespace(translator: Translator) -> str:
+    info = translator.info
+    return "|".join(
+        [
+            info.id,
+            info.revision or "-",
+            info.engine,
+            info.compute_type,
+            translator.decoding_fingerprint,
+        ]
+    )
+
+
+# --- summaries -------------------------------------------------------------------------
+
+
+@dataclass
+class SummaryOutput:
+    text: str
+    style: str
+    strategy: Literal["single", "map_reduce"]
+    chunks: int
+    levels: int
+    input_tokens: int
+    seconds: float
+    chunk_tokens: list[int] = field(default_factory=list)
+
+
+def shape_summary(text: str, style: SummaryStyle) -> str:
+    """Apply the style's output shape: at most N sentences, as prose or as bullet points."""
+    sentences = split_sentences(" ".join(text.split()))[: style.max_sentences]
+    if style.output == "bullets":
+        return "\n".join(f"- {s}" for s in sentences)
+    return " ".join(sentences)
+
+
+def chunk_sentences(
+    sentences: Iterable[str], fits: Callable[[str], bool], count: Callable[[str], int], budget: int
+) -> list[str]:
+    """Pack sentences into chunks that each fit the summarizer's input (checked for real)."""
+    chunks: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        for piece in split_to_fit(sentence, count, budget):
+            if current and not fits(" ".join([*current, piece])):
+                chunks.append(" ".join(current))
+                current = []
+            current.append(piece)
+    if current:
+        chunks.append(" ".join(current))
+    return chunks
+
+
+def summarize_text(
+    text: str,
+    title: str | None,
+    style: SummaryStyle,
+    summarizer: Summarizer,
+    *,
+    progress: ProgressFn = no_progress,
+) -> SummaryOutput:
+    """Summarize text of any length: in one pass when it fits, else map-reduce over chunks."""
+    started = time.perf_counter()
+    family = summarizer.info.family
+    limit = summarizer.max_input_tokens
+
+    def prompt(body: str) -> str:
+        return style.render(family, body, title)
+
+    def fits(body: str) -> bool:
+        return summarizer.count_tokens(prompt(body)) <= limit
+
+    input_tokens = summarizer.count_tokens(prompt(text))
+    body, levels, first_chunks, chunk_tokens = text, 0, 1, []
+    while not fits(body):
+        levels += 1
+        if levels > MAX_REDUCE_LEVELS:
+            raise RuntimeError("summary input does not shrink; check the style's max_new_tokens")
+        budget = limit - summarizer.count_tokens(prompt(""))
+        sentences = [s for p in split_paragraphs(body) for s in split_sentences(p)]
+        chunks = chunk_sentences(sentences, fits, summarizer.count_tokens, budget)
+        if levels == 1:
+            first_chunks = len(chunks)
+            chunk_tokens = [summarizer.count_tokens(prompt(c)) for c in chunks]
+        partials = []
+        for done, chunk in enumerate(chunks):
+            progress("summarizing", done, len(chunks) + 1)
+            partials.append(summarizer.summarize(prompt(chunk), style.decoding))
+        body = " ".join(partials)
+    progress("summarizing", first_chunks, first_chunks + (1 if levels else 0))
+    summary = shape_summary(summarizer.summarize(prompt(body), style.decoding), style)
+    return SummaryOutput(
+        text=summary,
+        style=style.name,
+        strategy="map_reduce" if levels else "single",
+        chunks=first_chunks,
+        levels=levels + 1,
+        input_tokens=input_tokens,
+        seconds=round(time.perf_counter() - started, 3),
+        chunk_tokens=chunk_tokens or [input_tokens],
+    )

@@ -1,0 +1,69 @@
+"""What one worker process holds: models, styles and Redis helpers, all created lazily.
+
+Created with the app (no I/O); styles are validated when a worker starts; models load in
+each worker process after the fork (``worker_process_init``) or on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from worker.errors import TarjamaError
+from worker.models import ModelRegistry
+from worker.results import JobLedger, RedisSentenceCache
+from worker.styles import StyleBook
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+    from worker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class WorkerRuntime:
+    def __init__(self, settings: Settings, redis: Callable[[], Redis]) -> None:
+        self.settings = settings
+        self.models = ModelRegistry(settings)
+        self._redis = redis
+
+    @cached_property
+    def redis(self) -> Redis:
+        """The result backend's Redis client: tarjama's own keys share its connection pool."""
+        return self._redis()
+
+    @cached_property
+    def styles(self) -> StyleBook:
+        return StyleBook.load(self.settings.prompts_dir, self.settings.default_summary_style)
+
+    @cached_property
+    def ledger(self) -> JobLedger:
+        return JobLedger(self.redis, self.settings.result_ttl)
+
+    @cached_property
+    def sentence_cache(self) -> RedisSentenceCache | None:
+        ttl = self.settings.sentence_cache_ttl
+        return RedisSentenceCache(self.redis, ttl) if ttl > 0 else None
+
+    def start_process(self) -> None:
+        """In a freshly forked worker process: threads, then the role's models if preloading."""
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
+        import torch
+
+        torch.set_num_threads(self.settings.torch_threads)
+        if not self.settings.preload_models:
+            return
+        role = self.settings.role
+        try:
+            if role in ("all", "translate"):
+                self.models.translator()
+            if role in ("all", "summarize"):
+                self.models.summarizer()
+        except TarjamaError as exc:
+            # Jobs will fail with this code and message; the CLI's pre-flight should have
+            # refused to start first, so this is a model that is present but broken.
+            log.error("could not preload models (%s): %s", exc.code, exc.message)

@@ -1,0 +1,178 @@
+"""The one typed settings object.
+
+Read from the environment (prefix ``TARJAMA_``) once, validated at start-up, then passed
+down. Nobody writes it: the model is frozen. :func:`load_settings` turns pydantic's
+validation errors into one :class:`~worker.errors.ConfigurationError` whose message names
+each bad variable, the value it had and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker.errors import ConfigurationError
+
+ENV_PREFIX = "TARJAMA_"
+REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")
+
+Engine = Literal["transformers", "ctranslate2"]
+Device = Literal["cpu", "cuda", "auto"]
+Role = Literal["all", "translate", "summarize"]
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tarjama"
+
+
+def check_redis_url(url: str) -> str:
+    """Accept redis://, rediss:// (TLS), unix:// and sentinel:// URLs (';'-separated list)."""
+    for part in url.split(";"):
+        scheme = urlsplit(part.strip()).scheme
+        if scheme not in REDIS_SCHEMES:
+            allowed = ", ".join(f"{s}://" for s in REDIS_SCHEMES)
+            raise ValueError(f"scheme {scheme or '(none)'!r} is not allowed; use one of {allowed}")
+    return url
+
+
+class Settings(BaseSettings):
+    """Every knob of a tarjama process. Each field is the env var ``TARJAMA_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", validate_default=True
+    )
+
+    # --- Redis -------------------------------------------------------------------------
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis for both broker and results unless the two below are set. "
+        "Password and TLS go in the URL (rediss://:pw@host:6380/0).",
+    )
+    broker_url: str | None = Field(None, description="Broker URL; defaults to redis_url.")
+    result_url: str | None = Field(None, description="Result store URL; defaults to redis_url.")
+    visibility_timeout: int = Field(
+        3600,
+        gt=0,
+        description="Seconds before Redis hands an unacknowledged job to another worker. "
+        "Must exceed time_limit.",
+    )
+
+    # --- Models ------------------------------------------------------------------------
+    translation_model: str = Field(
+        "Helsinki-NLP/opus-mt-ar-en", min_length=1, description="Hub id or local directory."
+    )
+    translation_revision: str | None = Field(None, description="Hub revision (tag or commit).")
+    summary_model: str = Field(
+        "sshleifer/distilbart-cnn-12-6", min_length=1, description="Hub id or local directory."
+    )
+    summary_revision: str | None = Field(None, description="Hub revision (tag or commit).")
+    model_cache_dir: Path = Field(
+        default_factory=_default_cache_dir, description="Downloaded and converted weights."
+    )
+    offline: bool = Field(False, description="Never reach the Hub; use cached or local models.")
+    device: Device = Field("cpu", description="cpu, cuda or auto.")
+    torch_threads: int = Field(1, ge=1, le=256, description="Torch threads per worker process.")
+    preload_models: bool = Field(
+        True, description="Load the role's models when a worker process starts, not on first job."
+    )
+
+    # --- Decoding ----------------------------------------------------------------------
+    translation_beams: int = Field(4, ge=1, le=16, description="Beam size for translation.")
+    translation_batch_tokens: int = Field(
+        4096, ge=64, description="Source tokens per generate() call (sentences sorted by length)."
+    )
+    default_summary_style: str = Field("standard", min_length=1)
+    sentence_cache_ttl: int = Field(
+        30 * 24 * 3600, ge=0, description="Seconds a cached sentence translation is kept; 0 = off."
+    )
+    prompts_dir: Path | None = Field(None, description="Summary styles; defaults to prompts/.")
+
+    # --- Jobs --------------------------------------------------------------------------
+    result_ttl: int = Field(7 * 24 * 3600, gt=0, description="Seconds results are kept.")
+    max_article_chars: int = Field(100_000, gt=0, description="Longest accepted article text.")
+    soft_time_limit: int = Field(
+        900, gt=0, description="Seconds before a job is asked to stop (stored as 'timeout')."
+    )
+    time_limit: int = Field(960, gt=0, description="Seconds before a job's process is killed.")
+    max_deliveries: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Deliveries of one job that end with its process dying before the job is "
+        "stored as failed ('worker_lost') instead of being run again.",
+    )
+    max_retries: int = Field(5, ge=0, le=50, description="Retries of transient errors.")
+
+    # --- Worker ------------------------------------------------------------------------
+    role: Role = Field("all", description="Which stages this worker runs (and models it loads).")
+    concurrency: int | None = Field(
+        None, ge=1, description="Worker processes; defaults to cores // torch_threads."
+    )
+    translate_queue: str = Field("tarjama.translate", min_length=1)
+    summarize_queue: str = Field("tarjama.summarize", min_length=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("redis_url", "broker_url", "result_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        return None if value is None else check_redis_url(value)
+
+    @model_validator(mode="after")
+    def _limits_nest(self) -> Settings:
+        if not self.soft_time_limit < self.time_limit:
+            raise ValueError(
+                f"TARJAMA_SOFT_TIME_LIMIT ({self.soft_time_limit}) must be below "
+                f"TARJAMA_TIME_LIMIT ({self.time_limit})"
+            )
+        if not self.time_limit < self.visibility_timeout:
+            raise ValueError(
+                f"TARJAMA_TIME_LIMIT ({self.time_limit}) must be below "
+                f"TARJAMA_VISIBILITY_TIMEOUT ({self.visibility_timeout}), or Redis hands a "
+                "running job to a second worker"
+            )
+        return self
+
+    # --- Derived -----------------------------------------------------------------------
+    @property
+    def broker(self) -> str:
+        return self.broker_url or self.redis_url
+
+    @property
+    def results(self) -> str:
+        return self.result_url or self.redis_url
+
+    @property
+    def worker_concurrency(self) -> int:
+        if self.concurrency is not None:
+            return self.concurrency
+        return max(1, (os.cpu_count() or 1) // self.torch_threads)
+
+    @property
+    def redis_explicit(self) -> bool:
+        """Whether the user named a Redis (the demo starts its own when not)."""
+        return bool({"redis_url", "broker_url"} & self.model_fields_set)
+
+
+def _env_name(loc: tuple[int | str, ...]) -> str:
+    return ENV_PREFIX + str(loc[0]).upper() if loc else "TARJAMA_*"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment; raise ConfigurationError naming bad values."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(err.get("loc", ()))
+            got = err.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            message = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{_env_name(loc) if loc else 'settings'}{shown}: {message}")
+        raise ConfigurationError("invalid settings:\n  " + "\n  ".join(lines)) from None
