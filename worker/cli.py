@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from worker.errors import ConfigurationError, ModelUnavailable
+from worker.models import ModelRole
 from worker.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,13 +82,8 @@ def worker(
     app.runtime.styles  # noqa: B018 - validates every style file before starting
     if not skip_preflight:
         # In this (parent) process: finds or downloads weights; never imports torch.
-        roles = {
-            "all": ("translation", "summary"),
-            "translate": ("translation",),
-            "summarize": ("summary",),
-        }[settings.role]
-        for model_role in roles:
-            locate(ModelSpec.for_role(model_role, settings))  # type: ignore[arg-type]
+        for model_role in model_roles(settings.role):
+            locate(ModelSpec.for_role(model_role, settings))
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",
@@ -194,16 +190,40 @@ def demo(file: str | None, tiny: bool, as_json: bool) -> None:
     path = Path(file) if file else sample_article_path()
     try:
         code = run_demo(path, tiny=tiny, as_json=as_json)
-    except ModelUnavailable as exc:
-        click.echo(f"tarjama: {exc.message}", err=True)
-        click.echo(
-            "tarjama: to see the same path with tiny models now: tarjama demo --tiny", err=True
-        )
-        sys.exit(EXIT_MODEL)
     except KeyboardInterrupt:
         click.echo("tarjama demo: interrupted; worker and Redis stopped", err=True)
         sys.exit(130)
     sys.exit(code)
+
+
+@main.group()
+def models() -> None:
+    """Model weights: fetch ahead of time (image builds, offline machines)."""
+
+
+@models.command("pull")
+@click.option(
+    "--role", type=click.Choice(["all", "translate", "summarize"]), default="all", show_default=True
+)
+@friendly_errors
+def models_pull(role: str) -> None:
+    """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars)."""
+    from worker.models import ModelSpec, locate
+
+    settings = load_settings()
+    for model_role in model_roles(role):
+        spec = ModelSpec.for_role(model_role, settings)
+        click.echo(f"{model_role}: {spec.name} -> {locate(spec)}")
+
+
+def model_roles(role: str) -> tuple[ModelRole, ...]:
+    """The models a worker role needs."""
+    roles: dict[str, tuple[ModelRole, ...]] = {
+        "all": ("translation", "summary"),
+        "translate": ("translation",),
+        "summarize": ("summary",),
+    }
+    return roles[role]
 
 
 @main.command("config")

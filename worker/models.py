@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from worker.errors import ModelUnavailable
+from worker.errors import ConfigurationError, ModelUnavailable
 
 if TYPE_CHECKING:
     from worker.engines import Summarizer, Translator
@@ -165,18 +165,22 @@ class ModelRegistry:
     def translator(self) -> Translator:
         with self._lock:
             if self._translator is None:
-                from worker.engines.transformers_engine import load_translator
-
-                self._translator = self._timed("translation", load_translator)
+                self._translator = self._timed("translation", self._backend().load_translator)
             return self._translator
 
     def summarizer(self) -> Summarizer:
         with self._lock:
             if self._summarizer is None:
-                from worker.engines.transformers_engine import load_summarizer
-
-                self._summarizer = self._timed("summary", load_summarizer)
+                self._summarizer = self._timed("summary", self._backend().load_summarizer)
             return self._summarizer
+
+    def _backend(self) -> Any:
+        """The engine module named by TARJAMA_ENGINE (imported here: after the fork)."""
+        if self.settings.engine == "transformers":
+            from worker.engines import transformers_engine
+
+            return transformers_engine
+        raise ConfigurationError(f"TARJAMA_ENGINE={self.settings.engine!r} is not available")
 
     @property
     def loaded(self) -> list[ModelRole]:

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     )
     offline: bool = Field(False, description="Never reach the Hub; use cached or local models.")
     device: Device = Field("cpu", description="cpu, cuda or auto.")
+    engine: Engine = Field("transformers", description="Inference engine for both models.")
     torch_threads: int = Field(1, ge=1, le=256, description="Torch threads per worker process.")
     preload_models: bool = Field(
         True, description="Load the role's models when a worker process starts, not on first job."
