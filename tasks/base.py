@@ -28,6 +28,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from worker import faults
 from worker.app import TarjamaApp, as_tarjama
 from worker.errors import (
     BackendUnavailable,
@@ -38,7 +39,7 @@ from worker.errors import (
     TarjamaError,
     WorkerLost,
 )
-from worker.jobs import ArticleInput, parse_job
+from worker.jobs import ArticleInput, parse_job, short_summary
 from worker.pipeline import ProgressFn
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,12 @@ class JobTask(Task):  # type: ignore[misc]
                 return
             last_at, last_stage = now, stage
             meta = {"stage": stage, "done": done, "total": total}
+            unit = "sentences" if stage == "translating" else "chunks"
             try:
                 self.update_state(state=PROGRESS, meta=meta)
-                self.send_event("task-progress", **meta)
+                # Flower shows a custom event's type as the task state (PROGRESS) and its
+                # `result` field on the task page and in /api/task/info.
+                self.send_event("task-progress", result=f"{stage} {done}/{total} {unit}", **meta)
             except (RedisConnectionError, RedisTimeoutError, OperationalError) as exc:
                 log.warning("progress not reported: %s", exc)  # best effort
 
@@ -109,11 +113,13 @@ class JobTask(Task):  # type: ignore[misc]
         runtime = self.tarjama.runtime
         settings = runtime.settings
         job_id: str = self.request.id
+        runtime.nodename = runtime.nodename or self.request.hostname
         try:
             stored = self.backend.get_task_meta(job_id)
             if stored.get("status") == states.SUCCESS:
                 log.info("job %s already succeeded; returning the stored result", job_id)
                 return dict(stored["result"])
+            runtime.metrics.add({f"executions|{self.name}": 1})
             deliveries = runtime.ledger.record_delivery(job_id)
             if deliveries > settings.max_deliveries:
                 raise WorkerLost(
@@ -122,6 +128,7 @@ class JobTask(Task):  # type: ignore[misc]
                 )
             payload = unpack_payload(args, kwargs)
             article = parse_job(payload, max_chars=settings.max_article_chars)
+            faults.maybe_inject(settings.fault_injection, article.text)
             outcome = work(article, self.progress_reporter())
         except SoftTimeLimitExceeded:
             failure: TarjamaError = JobTimeout(
@@ -139,10 +146,24 @@ class JobTask(Task):  # type: ignore[misc]
         else:
             runtime.ledger.clear_deliveries(job_id)
             if isinstance(outcome, Handoff):
-                raise self.replace(outcome.signature)  # Ignore: the next stage takes the id
+                # the next stage keeps the job's id, priority and short args for Flower
+                # (Task.replace raises Ignore)
+                raise self.replace(
+                    outcome.signature.set(
+                        priority=self.priority_of_request(),
+                        argsrepr=f"({short_summary(article.model_dump())},)",
+                        kwargsrepr="{}",
+                    )
+                )
+            runtime.metrics.add({"jobs|succeeded": 1})
             return outcome
         self._forget_deliveries(job_id)
+        runtime.metrics.add({f"jobs|{failure.code}": 1})
         raise JobFailed.from_error(failure)
+
+    def priority_of_request(self) -> int | None:
+        priority = (self.request.delivery_info or {}).get("priority")
+        return priority if isinstance(priority, int) else None
 
     def _forget_deliveries(self, job_id: str) -> None:
         with contextlib.suppress(RedisConnectionError, RedisTimeoutError):
@@ -152,10 +173,12 @@ class JobTask(Task):  # type: ignore[misc]
         settings = self.tarjama.settings
         if self.request.retries >= settings.max_retries:
             self._forget_deliveries(self.request.id)
+            self.tarjama.runtime.metrics.add({f"jobs|{error.code}": 1})
             raise JobFailed(
                 error.code, f"{error.message} (gave up after {settings.max_retries} retries)"
             )
         countdown = min(60, 2**self.request.retries)
+        self.tarjama.runtime.metrics.add({f"retries|{error.code}": 1})
         log.warning("job %s: %s; retry in %ss", self.request.id, error.message, countdown)
         self._forget_deliveries(self.request.id)
         raise self.retry(exc=error, countdown=countdown, max_retries=settings.max_retries)

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError
 
 from worker.app import TarjamaApp, create_app
 from worker.errors import CELERY_FAILURE_CODES, JobFailed
-from worker.jobs import TASK_NAMES, JobKind, job_id_for
+from worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
 from worker.results import JobLedger
 from worker.settings import Settings
 
@@ -58,20 +58,6 @@ def describe_failure(exc: Any) -> dict[str, str]:
         return {"code": exc.code, "message": exc.message}
     name = type(exc).__name__
     return {"code": CELERY_FAILURE_CODES.get(name, "internal_error"), "message": f"{name}: {exc}"}
-
-
-def short_summary(payload: Any, limit: int = 80) -> str:
-    """What Flower and logs show of a job: the first characters of its title or text."""
-    if not isinstance(payload, Mapping):
-        return f"<{type(payload).__name__}>"
-    head = payload.get("title") or payload.get("text")
-    if not isinstance(head, str):
-        return "<no text>"
-    head = " ".join(head.split())
-    shown = head if len(head) <= limit else head[: limit - 1] + "…"
-    text = payload.get("text")
-    size = f", {len(text):,} chars" if isinstance(text, str) else ""
-    return f"{shown!r}{size}"
 
 
 class TarjamaClient:

@@ -19,7 +19,17 @@ def translate(
     output = translate_document(
         document, translator, cache=runtime.sentence_cache, progress=progress
     )
-    return {"section": translation_section(output), "model": translator.info.as_dict()}
+    section = translation_section(output)
+    counts = section["counts"]
+    runtime.metrics.add(
+        {
+            "sentences_translated": counts["cache_misses"],
+            "sentence_cache_hits": counts["cache_hits"],
+            "sentence_cache_misses": counts["cache_misses"],
+            "passthrough_sentences": counts["passthrough_sentences"],
+        }
+    )
+    return {"section": section, "model": translator.info.as_dict()}
 
 
 def summarize(

@@ -111,11 +111,11 @@ def create_app(settings: Settings | None = None) -> TarjamaApp:
         log.info("summary styles: %s", ", ".join(styles.names))
 
     @signals.worker_process_init.connect(weak=False)
-    def _start_process(**_: Any) -> None:
+    def _start_process(sender: Any = None, **_: Any) -> None:
         from celery import current_app
 
         if current_app._get_current_object() is app:
-            app.runtime.start_process()
+            app.runtime.start_process(nodename=sender if isinstance(sender, str) else None)
 
     return app
 

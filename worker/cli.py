@@ -226,6 +226,59 @@ def model_roles(role: str) -> tuple[ModelRole, ...]:
     return roles[role]
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("--port", type=int, default=5555, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True)
+@click.argument("flower_args", nargs=-1, type=click.UNPROCESSED)
+@friendly_errors
+def flower(port: int, address: str, flower_args: tuple[str, ...]) -> None:
+    """Start Flower (the dashboard) against the configured broker.
+
+    Extra arguments go to Flower (e.g. --basic-auth=user:pass). Flower is refused on a
+    non-loopback address without authentication (FLOWER_BASIC_AUTH or --basic-auth/--auth).
+    """
+    import os
+
+    from worker.app import create_app
+
+    has_auth = any(a.startswith(("--basic-auth", "--auth")) for a in flower_args) or any(
+        os.environ.get(v) for v in ("FLOWER_BASIC_AUTH", "FLOWER_AUTH")
+    )
+    if address not in ("127.0.0.1", "localhost", "::1") and not has_auth:
+        raise ConfigurationError(
+            f"refusing to expose Flower on {address} without authentication: set "
+            "FLOWER_BASIC_AUTH=user:password (or pass --basic-auth / --auth)"
+        )
+    app = create_app(load_settings())
+    app.start(["flower", f"--port={port}", f"--address={address}", *flower_args])
+
+
+@main.command()
+@click.option("--prometheus", is_flag=True, help="Prometheus text format instead of JSON.")
+@friendly_errors
+def stats(prometheus: bool) -> None:
+    """Print the cluster-wide counters (jobs by outcome, sentences, cache, model loads)."""
+    from worker.app import create_app
+    from worker.metrics import Metrics, prometheus_text
+
+    app = create_app(load_settings())
+    snapshot = Metrics(app.backend.client).snapshot()
+    click.echo(prometheus_text(snapshot) if prometheus else json.dumps(snapshot, indent=2))
+
+
+@main.command()
+@click.option("--port", type=int, default=9808, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True)
+@friendly_errors
+def metrics(port: int, address: str) -> None:
+    """Serve the counters for Prometheus at http://ADDRESS:PORT/metrics."""
+    from worker.app import create_app
+    from worker.metrics_server import serve
+
+    app = create_app(load_settings())
+    serve(app.backend.client, address, port)
+
+
 @main.command("config")
 @friendly_errors
 def show_config() -> None:

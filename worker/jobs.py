@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
@@ -107,3 +108,17 @@ def job_id_for(kind: JobKind, payload: dict[str, Any]) -> str:
     )
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{ID_PREFIX[kind]}-{digest[:32]}"
+
+
+def short_summary(payload: Any, limit: int = 80) -> str:
+    """What Flower and logs show of a job: the first characters of its title or text."""
+    if not isinstance(payload, Mapping):
+        return f"<{type(payload).__name__}>"
+    head = payload.get("title") or payload.get("text")
+    if not isinstance(head, str):
+        return "<no text>"
+    head = " ".join(head.split())
+    shown = head if len(head) <= limit else head[: limit - 1] + "…"
+    text = payload.get("text")
+    size = f", {len(text):,} chars" if isinstance(text, str) else ""
+    return f"{shown!r}{size}"

@@ -155,8 +155,11 @@ class ModelRegistry:
     Never call it in the Celery parent process: torch must first run after the fork.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, on_load: Callable[[ModelRole, float], None] | None = None
+    ) -> None:
         self.settings = settings
+        self.on_load = on_load
         self._lock = threading.Lock()
         self._translator: Translator | None = None
         self._summarizer: Summarizer | None = None
@@ -197,4 +200,6 @@ class ModelRegistry:
         engine = loader(spec, locate(spec), self.settings)
         self.load_seconds[role] = round(time.perf_counter() - started, 3)
         log.info("loaded %s model %s in %.1fs", role, spec.name, self.load_seconds[role])
+        if self.on_load is not None:
+            self.on_load(role, self.load_seconds[role])
         return engine

@@ -170,3 +170,11 @@ class RedisSentenceCache:
             for sentence, translation in pairs.items():
                 pipe.set(self.key(namespace, sentence), translation, ex=self.ttl)
             pipe.execute()
+
+
+STATS_KEY = f"{_PREFIX}:stats"
+
+
+def node_key(nodename: str) -> str:
+    """Per worker node: which models each of its processes holds, and their load times."""
+    return f"{_PREFIX}:node:{nodename}"

@@ -13,7 +13,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from worker.errors import TarjamaError
-from worker.models import ModelRegistry
+from worker.metrics import Metrics
+from worker.models import ModelRegistry, ModelRole
 from worker.results import JobLedger, RedisSentenceCache
 from worker.styles import StyleBook
 
@@ -28,8 +29,18 @@ log = logging.getLogger(__name__)
 class WorkerRuntime:
     def __init__(self, settings: Settings, redis: Callable[[], Redis]) -> None:
         self.settings = settings
-        self.models = ModelRegistry(settings)
+        self.models = ModelRegistry(settings, on_load=self._record_load)
         self._redis = redis
+        #: this worker's node name (e.g. translate1@host), known once the worker runs
+        self.nodename: str | None = None
+
+    def _record_load(self, role: ModelRole, seconds: float) -> None:
+        loaded = sorted({*self.models.loaded, role})
+        self.metrics.model_loaded(self.nodename or "unknown", os.getpid(), role, seconds, loaded)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(self.redis)
 
     @cached_property
     def redis(self) -> Redis:
@@ -49,8 +60,9 @@ class WorkerRuntime:
         ttl = self.settings.sentence_cache_ttl
         return RedisSentenceCache(self.redis, ttl) if ttl > 0 else None
 
-    def start_process(self) -> None:
+    def start_process(self, nodename: str | None = None) -> None:
         """In a freshly forked worker process: threads, then the role's models if preloading."""
+        self.nodename = nodename or self.nodename
         os.environ["TOKENIZERS_PARALLELISM"] = "false"
         import torch
 

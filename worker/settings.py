@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker.errors import ConfigurationError
+from worker.faults import check_spec
 
 ENV_PREFIX = "TARJAMA_"
 REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")
@@ -118,11 +119,19 @@ class Settings(BaseSettings):
     translate_queue: str = Field("tarjama.translate", min_length=1)
     summarize_queue: str = Field("tarjama.summarize", min_length=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    fault_injection: str | None = Field(
+        None, description="TEST ONLY: kill:<marker> kills the worker process on such a job."
+    )
 
     @field_validator("redis_url", "broker_url", "result_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
         return None if value is None else check_redis_url(value)
+
+    @field_validator("fault_injection")
+    @classmethod
+    def _fault_spec(cls, value: str | None) -> str | None:
+        return check_spec(value)
 
     @model_validator(mode="after")
     def _limits_nest(self) -> Settings:

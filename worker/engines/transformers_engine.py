@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from worker.engines import Decoding, ModelInfo
 from worker.errors import ModelUnavailable, ResourceExhausted
@@ -49,6 +50,7 @@ def _device(settings: Settings) -> torch.device:
 
 
 def _load(spec: ModelSpec, path: Path, settings: Settings) -> tuple[Any, Any, torch.device]:
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # not in worker logs
     device = _device(settings)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
