@@ -17,6 +17,7 @@ from typing import Any
 
 from celery import states
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from worker.app import TarjamaApp, create_app
 from worker.errors import CELERY_FAILURE_CODES, JobFailed
@@ -103,7 +104,7 @@ class TarjamaClient:
                 kwargsrepr="{}",
                 priority=_PRIORITY.get(priority or "normal", 5),
             )
-        except (OperationalError, ConnectionError, OSError) as exc:
+        except (OperationalError, RedisError, OSError) as exc:
             raise SubmitError(
                 f"could not enqueue job {job_id}: Redis at {self.settings.broker} is "
                 f"unreachable ({exc}); nothing was queued, submit again later"

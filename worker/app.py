@@ -70,7 +70,15 @@ def celery_config(s: Settings) -> dict[str, Any]:
         # Limits nest: soft < hard < Redis visibility timeout (checked in Settings).
         "task_soft_time_limit": s.soft_time_limit,
         "task_time_limit": s.time_limit,
-        "broker_transport_options": {"visibility_timeout": s.visibility_timeout},
+        "broker_transport_options": {
+            "visibility_timeout": s.visibility_timeout,
+            # sweep for jobs of vanished workers every few seconds, not every 100 s
+            "unacked_restore_interval": max(1, min(10, s.visibility_timeout // 4)),
+            "unacked_restore_throttle": 1,
+            "socket_connect_timeout": 5,
+            "socket_keepalive": True,
+            "health_check_interval": 25,
+        },
         "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout},
         "result_expires": s.result_ttl,
         "result_extended": False,  # the job's args are the whole article: not stored twice

@@ -1,0 +1,171 @@
+"""No job is lost: worker processes killed mid-job, Redis restarts, poison jobs, SIGTERM.
+
+Each case runs real processes: a redis-server, `tarjama worker` (prefork) processes, and
+real (tiny) models; jobs long enough to be killed in the middle.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tasks.client import SubmitError, TarjamaClient
+from tests.helpers import settings_from_env, unique_article
+from worker.embedded import EmbeddedRedis, free_port
+from worker.metrics import Metrics
+from worker.subprocesses import WorkerProcess
+
+pytestmark = pytest.mark.slow
+StartWorker = Callable[..., WorkerProcess]
+
+
+def own_queues(name: str) -> dict[str, str]:
+    return {
+        "TARJAMA_TRANSLATE_QUEUE": f"{name}.translate",
+        "TARJAMA_SUMMARIZE_QUEUE": f"{name}.summarize",
+    }
+
+
+def long_article(real_article: str, copies: int = 3) -> dict[str, Any]:
+    """A real article made long enough (distinct sentences) to be caught mid-job."""
+    paragraphs = [p for p in real_article.splitlines() if p.strip()]
+    tag = uuid.uuid4().hex[:8]
+    return unique_article("\n".join(f"{p} {tag}{i}" for i in range(copies) for p in paragraphs))
+
+
+def running_pid(client: TarjamaClient, node: str, job_id: str, timeout: float = 90) -> int:
+    """The pool process running the job, from the worker's own `inspect active`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = client.app.control.inspect([node], timeout=1).active() or {}
+        for task in active.get(node, []):
+            if task["id"] == job_id and task.get("worker_pid"):
+                return int(task["worker_pid"])
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} never ran on {node}")
+
+
+def test_pool_process_killed_mid_job_is_redelivered_and_succeeds_once(
+    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+) -> None:
+    env = own_queues("kill-child")
+    worker = worker_factory("--concurrency=1", env=env, name="killchild")
+    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    # Given a long job running in the worker's pool process
+    job_id = client.submit(long_article(real_article))
+    victim = running_pid(client, worker.nodename, job_id)
+    # When that process is killed with SIGKILL
+    os.kill(victim, signal.SIGKILL)
+    # Then the job is redelivered to a fresh pool process and ends in one stored success
+    status = client.wait(job_id, timeout=180)
+    assert status.ok, status.error
+    assert worker.alive
+    assert victim not in worker.children()
+    ledger = client.ledger
+    assert not ledger.redis.exists(ledger.deliveries_key(job_id))
+
+
+def test_whole_worker_killed_mid_job_completes_after_restart(
+    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+) -> None:
+    # Given a worker with a low visibility timeout (the limits must nest below it)
+    env = {
+        **own_queues("kill-all"),
+        "TARJAMA_VISIBILITY_TIMEOUT": "20",
+        "TARJAMA_TIME_LIMIT": "18",
+        "TARJAMA_SOFT_TIME_LIMIT": "15",
+    }
+    first = worker_factory("--concurrency=1", env=env, name="killall1")
+    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    job_id = client.submit(long_article(real_article, copies=2))
+    running_pid(client, first.nodename, job_id)
+    # When the whole worker (parent and pool) is killed with SIGKILL mid-job
+    os.killpg(first.pid, signal.SIGKILL)
+    first.stop()
+    assert client.status(job_id).state in ("STARTED", "PROGRESS")
+    # and a worker is started again
+    worker_factory("--concurrency=1", env=env, name="killall2")
+    # Then Redis hands the unacknowledged job to it after the visibility timeout
+    status = client.wait(job_id, timeout=180)
+    assert status.ok, status.error
+
+
+def test_redis_restart_while_idle(
+    base_env: dict[str, str], tmp_path: Any, worker_factory: StartWorker
+) -> None:
+    port = free_port()
+    redis = EmbeddedRedis(port).start()
+    try:
+        env = {"TARJAMA_REDIS_URL": redis.url}
+        worker = worker_factory("--concurrency=1", env=env, name="redisrestart")
+        client = TarjamaClient(settings_from_env({**base_env, **env}))
+        assert client.wait(client.submit(unique_article("قبل الانقطاع.")), timeout=60).ok
+        # When Redis goes away while the worker is idle
+        redis.stop()
+        # Then a job submitted during the outage fails clearly at submit time
+        started = time.monotonic()
+        with pytest.raises(SubmitError, match="unreachable .*; nothing was queued"):
+            client.submit(unique_article("أثناء الانقطاع."))
+        assert time.monotonic() - started < 30
+        # and once Redis is back, the worker reconnects and serves the next job
+        redis.start()
+        status = client.wait(client.submit(unique_article("بعد عودة الخدمة.")), timeout=120)
+        assert status.ok, status.error
+        assert worker.alive
+    finally:
+        redis.close()
+
+
+def test_poison_job_ends_as_worker_lost_after_capped_deliveries(
+    worker_factory: StartWorker, base_env: dict[str, str]
+) -> None:
+    # Given a job whose input kills its worker process every time
+    marker = f"POISON{uuid.uuid4().hex[:8]}"
+    env = {
+        **own_queues("poison"),
+        "TARJAMA_FAULT_INJECTION": f"kill:{marker}",
+        "TARJAMA_MAX_DELIVERIES": "2",
+    }
+    worker = worker_factory("--concurrency=1", env=env, name="poison")
+    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    metrics = Metrics(client.app.backend.client)
+    before = metrics.snapshot().get("executions|tarjama.process_article", 0)
+    # When it is submitted
+    job_id = client.submit(unique_article(f"خبر {marker} مسموم."))
+    # Then after 2 deliveries that killed their process, the third stores a failure
+    status = client.wait(job_id, timeout=180)
+    assert status.error is not None
+    assert status.error["code"] == "worker_lost"
+    assert "died 2 times" in status.error["message"]
+    after = metrics.snapshot().get("executions|tarjama.process_article", 0)
+    assert after - before == 3
+    # and the worker serves the next job
+    assert worker.alive
+    assert client.wait(client.submit(unique_article("خبر سليم.")), timeout=60).ok
+
+
+def test_sigterm_mid_job_finishes_it_or_returns_it(
+    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+) -> None:
+    env = own_queues("sigterm")
+    worker = worker_factory("--concurrency=1", env=env, name="sigterm1")
+    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    job_id = client.submit(long_article(real_article))
+    running_pid(client, worker.nodename, job_id)
+    # When the worker gets SIGTERM (a deploy) mid-job
+    worker.signal(signal.SIGTERM)
+    # Then it exits cleanly after a warm shutdown, the running stage finished ...
+    assert worker.proc is not None
+    assert worker.proc.wait(timeout=120) == 0
+    state = client.status(job_id).state
+    assert state in ("SUCCESS", "PENDING", "STARTED", "PROGRESS")
+    # ... and whatever is left of the job is in the queue: the next worker completes it
+    worker_factory("--concurrency=1", env=env, name="sigterm2")
+    status = client.wait(job_id, timeout=180)
+    assert status.ok, status.error
