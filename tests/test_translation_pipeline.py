@@ -15,7 +15,6 @@ from worker.models import ModelRegistry
 from worker.pipeline import cache_namespace, plan_pieces, prepare_document, translate_document
 from worker.results import RedisSentenceCache
 from worker.settings import Settings
-from worker.text import split_blocks
 from worker.tiny_models import build_marian
 
 
@@ -136,12 +135,3 @@ def test_cache_never_crosses_decoding_settings_or_weights(
     # while the session's translator hits it again
     again = translate_document(prepare_document(article(text)), translator, cache=sentence_cache)
     assert again.cache_hits == 1
-
-
-def test_plain_text_blocks_and_html_give_the_same_document(real_article: str) -> None:
-    html = "".join(f"<p>{'<br>'.join(lines)}</p>" for lines in split_blocks(real_article))
-    plain = prepare_document(article(real_article))
-    marked = prepare_document(article(html, format="html"))
-    assert [(s.source, s.normalized) for s in plain.segments] == [
-        (s.source, s.normalized) for s in marked.segments
-    ]

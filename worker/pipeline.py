@@ -108,7 +108,8 @@ class TranslationOutput:
 
     @property
     def over_limit_sentences(self) -> int:
-        """Sentences longer than the model's input limit, translated in pieces."""
+        """Sentences longer than the model's input limit that the model translated in pieces
+        in this job (a cache hit is not planned again, so it is not counted)."""
         return sum(1 for s in self.document.segments if s.pieces > 1)
 
 
@@ -169,7 +170,8 @@ def translate_document(
         hits = cache.get_many(namespace, pending)
         known = {src: hit for src, hit in zip(pending, hits, strict=True) if hit is not None}
     misses = [src for src in pending if src not in known]
-    resolved = total - sum(1 for s in segments if s.normalized in misses)
+    missed = set(misses)
+    resolved = total - sum(1 for s in segments if s.normalized in missed)
     progress("translating", resolved, total)
 
     def report(done_pieces: int) -> None:

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from worker.arabic import remove_tatweel, strip_diacritics
+
 #: Letters of the Arabic script (base, supplement, extended-A, presentation forms); not
 #: tatweel, digits, punctuation or marks.
 ARABIC_LETTER = re.compile(
@@ -20,7 +22,6 @@ _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 #: Sentence-final punctuation (a run: "?!", "..."), then any closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[.!?؟…۔‼⁇⁈⁉]+[\"'»”’›)\]}]*")
 _WORD_BEFORE = re.compile(r"[^\W\d_]+$")
-_MARKS = re.compile(r"[\u0640\u064B-\u065F\u0670]")  # tatweel and diacritics
 #: Titles after which a full stop does not end an English sentence (summaries are English).
 ENGLISH_TITLES = frozenset(
     {"Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "Gen", "Col", "Lt", "Sgt", "Capt"}
@@ -49,7 +50,7 @@ def _is_abbreviation(before: str) -> bool:
     """Whether a full stop after ``before`` belongs to an abbreviation or a list number:
     a single letter (د. محمد, U.S., هـ.), an English title (Mr.), or a sentence that so far is
     only a number (1. at the start of a list item)."""
-    word = _WORD_BEFORE.search(_MARKS.sub("", before))
+    word = _WORD_BEFORE.search(strip_diacritics(remove_tatweel(before)))
     if word is not None:
         return len(word.group()) == 1 or word.group() in ENGLISH_TITLES
     stripped = before.strip()
