@@ -129,3 +129,14 @@ def test_other_decoding_settings_miss_the_cache(
     assert status.result is not None
     assert status.result["counts"]["cache_hits"] == 0
     assert {p["origin"] for p in pairs(status.result)} == {"model"}
+
+
+def test_html_with_no_text_is_a_stored_invalid_article(client: TarjamaClient) -> None:
+    # Given HTML whose only content is markup, a script and a style
+    job = unique_article("<div><script>x()</script><style>p{}</style></div>", format="html")
+    # When it goes through the queue
+    status = run_job(client, job, kind="translation")
+    # Then it is a stored failure that says why
+    assert status.error is not None
+    assert status.error["code"] == "invalid_article"
+    assert "outside the markup" in status.error["message"]
