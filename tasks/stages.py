@@ -15,7 +15,7 @@ def translate(
 ) -> dict[str, Any]:
     """Translate the article: the result's translation section, plus the model used."""
     translator = runtime.models.translator()
-    document = prepare_document(article)
+    document = prepare_document(article, keep_diacritics=runtime.settings.keep_diacritics)
     output = translate_document(
         document, translator, cache=runtime.sentence_cache, progress=progress
     )

@@ -57,11 +57,31 @@ def corpus_lines(real_article: str) -> list[str]:
     return arabic + english + variants + [" ".join(arabic[i : i + 2]) for i in range(len(arabic))]
 
 
+#: The tiny MarianMT's real token count function, and its input limit from the model config.
+TokenCount = tuple[Callable[[str], int], int]
+
+
 @pytest.fixture(scope="session")
 def tiny_models(
     tmp_path_factory: pytest.TempPathFactory, corpus_lines: list[str]
 ) -> dict[str, Path]:
     return build_tiny_models(tmp_path_factory.mktemp("models"), corpus_lines)
+
+
+@pytest.fixture(scope="session")
+def marian_count(tiny_models: dict[str, Path]) -> TokenCount:
+    """The tiny MarianMT's real token count, and its input limit from the model config."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    from worker.engines.transformers_engine import input_limit
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models["marian"])
+    limit = input_limit(AutoConfig.from_pretrained(tiny_models["marian"]), tokenizer)
+
+    def count(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    return count, limit
 
 
 @pytest.fixture(scope="session")

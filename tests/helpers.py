@@ -28,3 +28,11 @@ def run_job(
     """Submit through the real queue and wait for the stored result."""
     job_id = client.submit(job, kind=kind)  # type: ignore[arg-type]
     return client.wait(job_id, timeout=timeout)
+
+
+_ARABIC_LETTERS = "ابتثجحخدذرزسشصضطع"
+
+
+def arabic_word(length: int = 10) -> str:
+    """A random word of Arabic letters: makes a sentence nobody else in the session uses."""
+    return "".join(_ARABIC_LETTERS[int(c, 16)] for c in uuid.uuid4().hex[:length])

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from worker.arabic import normalize
 from worker.engines import Summarizer, Translator
 from worker.errors import InvalidArticle
 from worker.jobs import ArticleInput
+from worker.markup import source_blocks
 from worker.styles import SummaryStyle
 from worker.text import (
     clean_translation,
@@ -43,11 +45,18 @@ class SentenceCache(Protocol):
 
 @dataclass
 class Segment:
-    """One source sentence and its translation."""
+    """One source sentence and its translation.
+
+    ``source`` is the sentence as the reader sees it (after HTML extraction and whitespace
+    clean-up); ``normalized`` is what the model translates and what keys the cache.
+    """
 
     source: str
     translation: str = ""
     origin: Origin = "model"
+    normalized: str = ""
+    #: how many pieces the sentence was cut into to fit the model (1: not cut)
+    pieces: int = 1
 
 
 @dataclass
@@ -60,14 +69,24 @@ class Document:
         return self.title + [s for paragraph in self.paragraphs for s in paragraph]
 
 
-def prepare_document(article: ArticleInput) -> Document:
-    """Split the article into paragraphs of sentences (the title is its own paragraph)."""
-    paragraphs = [[Segment(s) for s in split_sentences(p)] for p in split_paragraphs(article.text)]
-    paragraphs = [p for p in paragraphs if p]
+def _segments(lines: list[str], keep_diacritics: bool) -> list[Segment]:
+    return [
+        Segment(sentence, normalized=normalize(sentence, keep_diacritics=keep_diacritics))
+        for line in lines
+        for sentence in split_sentences(line)
+    ]
+
+
+def prepare_document(article: ArticleInput, *, keep_diacritics: bool = False) -> Document:
+    """Split the article (plain text or HTML) into paragraphs of sentences, each normalized
+    for the model; the title is its own paragraph."""
+    blocks = source_blocks(article.text, article.format)
+    paragraphs = [segments for b in blocks if (segments := _segments(b, keep_diacritics))]
     if not paragraphs:
-        raise InvalidArticle("text has no sentences to translate")
-    title = [Segment(s) for p in split_paragraphs(article.title or "") for s in split_sentences(p)]
-    return Document(title=title, paragraphs=paragraphs)
+        where = " outside the markup" if article.format == "html" else ""
+        raise InvalidArticle(f"text has no sentences to translate{where}")
+    title_lines = [line for b in source_blocks(article.title or "", article.format) for line in b]
+    return Document(title=_segments(title_lines, keep_diacritics), paragraphs=paragraphs)
 
 
 @dataclass
@@ -76,7 +95,6 @@ class TranslationOutput:
     seconds: float
     cache_hits: int = 0
     cache_misses: int = 0
-    pieces: int = 0
 
     @property
     def title(self) -> str | None:
@@ -88,24 +106,41 @@ class TranslationOutput:
             " ".join(s.translation for s in paragraph) for paragraph in self.document.paragraphs
         )
 
+    @property
+    def over_limit_sentences(self) -> int:
+        """Sentences longer than the model's input limit that the model translated in pieces
+        in this job (a cache hit is not planned again, so it is not counted)."""
+        return sum(1 for s in self.document.segments if s.pieces > 1)
 
-def _translate_unique(
-    sources: list[str], translator: Translator, report: Callable[[int], None]
-) -> list[str]:
-    """Translate distinct sentences; split those over the model's limit, never truncate."""
+
+def plan_pieces(sentences: Sequence[str], translator: Translator) -> list[list[str]]:
+    """What the model is given for each sentence: itself, or, when it is longer than the
+    model's input limit (counted with the model's own tokenizer), pieces that each fit,
+    cut at ؛ then ، then between words (:func:`~worker.text.split_to_fit`). Never truncated.
+    """
     limit = translator.max_input_tokens
 
     def count(text: str) -> int:
         return translator.count_tokens([text])[0]
 
-    lengths = translator.count_tokens(sources)
-    pieces_of = [
-        [src] if n <= limit else split_to_fit(src, count, limit)
-        for src, n in zip(sources, lengths, strict=True)
+    lengths = translator.count_tokens(sentences)
+    return [
+        [sentence] if n <= limit else split_to_fit(sentence, count, limit)
+        for sentence, n in zip(sentences, lengths, strict=True)
     ]
+
+
+def _translate_unique(
+    sentences: list[str], translator: Translator, report: Callable[[int], None]
+) -> dict[str, tuple[str, int]]:
+    """Raw model output (pieces joined) and the number of pieces, per distinct sentence."""
+    pieces_of = plan_pieces(sentences, translator)
     flat = [piece for pieces in pieces_of for piece in pieces]
     translated = iter(translator.translate(flat, on_progress=report))
-    return [clean_translation(" ".join(next(translated) for _ in pieces)) for pieces in pieces_of]
+    return {
+        sentence: (" ".join(next(translated) for _ in pieces), len(pieces))
+        for sentence, pieces in zip(sentences, pieces_of, strict=True)
+    }
 
 
 def translate_document(
@@ -115,35 +150,44 @@ def translate_document(
     cache: SentenceCache | None = None,
     progress: ProgressFn = no_progress,
 ) -> TranslationOutput:
+    """Translate every sentence of the document in place.
+
+    Sentences without Arabic letters pass through as written; each distinct normalized
+    sentence is translated once (within the article, and across articles through the
+    cache, which holds the model's raw output; the clean-up runs on every use).
+    """
     started = time.perf_counter()
     segments = document.segments
     total = len(segments)
     for seg in segments:
-        if not has_arabic(seg.source):
+        seg.normalized = seg.normalized or seg.source
+        if not has_arabic(seg.normalized):
             seg.translation, seg.origin = seg.source, "passthrough"
-    pending = list(dict.fromkeys(s.source for s in segments if s.origin != "passthrough"))
+    pending = list(dict.fromkeys(s.normalized for s in segments if s.origin != "passthrough"))
     namespace = cache_namespace(translator)
     known: dict[str, str] = {}
     if cache is not None and pending:
         hits = cache.get_many(namespace, pending)
         known = {src: hit for src, hit in zip(pending, hits, strict=True) if hit is not None}
     misses = [src for src in pending if src not in known]
-    resolved = total - sum(1 for s in segments if s.source in misses)
+    missed = set(misses)
+    resolved = total - sum(1 for s in segments if s.normalized in missed)
     progress("translating", resolved, total)
 
     def report(done_pieces: int) -> None:
         progress("translating", min(total, resolved + done_pieces), total)
 
-    fresh = dict(zip(misses, _translate_unique(misses, translator, report), strict=True))
+    fresh = _translate_unique(misses, translator, report)
     if cache is not None and fresh:
-        cache.set_many(namespace, fresh)
+        cache.set_many(namespace, {src: raw for src, (raw, _) in fresh.items()})
     for seg in segments:
         if seg.origin == "passthrough":
             continue
-        if seg.source in fresh:
-            seg.translation = fresh[seg.source]
+        if seg.normalized in fresh:
+            raw, seg.pieces = fresh[seg.normalized]
         else:
-            seg.translation, seg.origin = known[seg.source], "cache"
+            raw, seg.origin = known[seg.normalized], "cache"
+        seg.translation = clean_translation(raw)
     progress("translating", total, total)
     return TranslationOutput(
         document=document,

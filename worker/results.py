@@ -56,6 +56,7 @@ def translation_section(translation: TranslationOutput) -> dict[str, Any]:
             "cache_hits": translation.cache_hits,
             "cache_misses": translation.cache_misses,
             "passthrough_sentences": sum(1 for s in segments if s.origin == "passthrough"),
+            "over_limit_sentences": translation.over_limit_sentences,
         },
         "seconds": translation.seconds,
     }

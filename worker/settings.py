@@ -95,6 +95,13 @@ class Settings(BaseSettings):
     )
     prompts_dir: Path | None = Field(None, description="Summary styles; defaults to prompts/.")
 
+    # --- Source text -------------------------------------------------------------------
+    keep_diacritics: bool = Field(
+        False,
+        description="Keep Arabic diacritics (tashkeel) in the text the model translates; by "
+        "default they are stripped, as in most news text.",
+    )
+
     # --- Jobs --------------------------------------------------------------------------
     result_ttl: int = Field(7 * 24 * 3600, gt=0, description="Seconds results are kept.")
     max_article_chars: int = Field(100_000, gt=0, description="Longest accepted article text.")

@@ -55,7 +55,9 @@ class Translator(Protocol):
 
     @property
     def decoding_fingerprint(self) -> str:
-        """Everything besides the model that changes the output (for cache keys)."""
+        """Everything besides the model id, revision, engine and compute type that changes
+        the output: decoding settings (beams, output budget, the model's generation defaults)
+        and a digest of the loaded weights. Part of every sentence-cache key."""
         ...
 
 

@@ -5,6 +5,8 @@ Imports torch: only ever import this module inside a worker process, after the f
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUT_LIMIT = 512
+#: Output budget per sentence: ratio x source tokens + margin (stops runaway loops).
+OUTPUT_RATIO, OUTPUT_MARGIN = 1.5, 10
 
 
 def model_family(config: Any) -> str:
@@ -41,6 +45,33 @@ def input_limit(config: Any, tokenizer: PreTrainedTokenizerBase) -> int:
             return value
     limit = getattr(tokenizer, "model_max_length", None)
     return limit if isinstance(limit, int) and 0 < limit < 100_000 else DEFAULT_INPUT_LIMIT
+
+
+def generation_digest(model: Any) -> str:
+    """A digest of the model's own generation defaults (bad words, length penalty, ...)."""
+    config = {
+        key: value
+        for key, value in model.generation_config.to_dict().items()
+        if key != "transformers_version" and not key.startswith("_")
+    }
+    canonical = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def weights_digest(model: Any) -> str:
+    """A digest of the loaded weights: names, shapes and a few values of every tensor.
+
+    Tells two checkpoints behind the same id apart (a local path whose files were replaced,
+    a Hub branch that moved), so the sentence cache never mixes their translations.
+    """
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        flat = tensor.detach().reshape(-1)
+        middle = flat.numel() // 2
+        sample = torch.cat([flat[:8], flat[middle : middle + 8], flat[-8:]])
+        digest.update(f"{name}{tuple(tensor.shape)}".encode())
+        digest.update(sample.to(torch.float32).cpu().numpy().tobytes())
+    return digest.hexdigest()[:12]
 
 
 def _device(settings: Settings) -> torch.device:
@@ -90,10 +121,13 @@ class TransformersTranslator:
         self.num_beams = settings.translation_beams
         self.batch_tokens = settings.translation_batch_tokens
         self.max_input_tokens = input_limit(model.config, tokenizer)
+        self._checkpoint = f"gen={generation_digest(model)};weights={weights_digest(model)}"
 
     @property
     def decoding_fingerprint(self) -> str:
-        return f"beams={self.num_beams};maxnew=1.5x+10"
+        """Beams, the output budget, the model's generation defaults, and its weights."""
+        budget = f"max_new={OUTPUT_RATIO}x+{OUTPUT_MARGIN}"
+        return f"beams={self.num_beams};{budget};{self._checkpoint}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -102,7 +136,7 @@ class TransformersTranslator:
 
     def max_new_tokens(self, source_tokens: int) -> int:
         """Output budget proportional to the source: stops runaway repetition loops."""
-        return min(self.max_input_tokens, int(source_tokens * 1.5) + 10)
+        return min(self.max_input_tokens, int(source_tokens * OUTPUT_RATIO) + OUTPUT_MARGIN)
 
     def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
         batch: list[int] = []
