@@ -38,9 +38,11 @@ def write_tsv(path: Path, pairs: list[tuple[str, str]]) -> Path:
     return path
 
 
-def tarjama(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """The ``tarjama`` command in its own process, as a user runs it (its exit code, stderr)."""
-    command = [sys.executable, "-m", "worker.cli", *args]
+def evaluate_cli(
+    env: dict[str, str], task: str, data: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``tarjama evaluate`` in its own process, as a user runs it (its exit code, stderr)."""
+    command = [sys.executable, "-m", "worker.cli", "evaluate", task, "--data", str(data), *args]
     return subprocess.run(
         command, env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False
     )
@@ -53,11 +55,16 @@ def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     return report
 
 
+def evaluate_json(env: dict[str, str], task: str, data: Path, *args: str) -> dict[str, Any]:
+    """The JSON report of a successful run."""
+    return report_of(evaluate_cli(env, task, data, "--json", *args))
+
+
 def test_translation_end_to_end_table(tmp_path: Path, base_env: dict[str, str]) -> None:
     # Given a small Arabic-English TSV
     data = write_tsv(tmp_path / "ar-en.tsv", ARABIC_PAIRS)
     # When the command evaluates the configured (tiny) translation model
-    done = tarjama(base_env, "evaluate", "translation", "--data", str(data))
+    done = evaluate_cli(base_env, "translation", data)
     # Then it prints a table with BLEU, chrF, the segment count and the signatures
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -72,22 +79,12 @@ def test_translation_end_to_end_table(tmp_path: Path, base_env: dict[str, str]) 
 def test_translation_json_scores_what_the_pipeline_produced(
     tmp_path: Path, base_env: dict[str, str]
 ) -> None:
-    # Given pairs whose sources have no Arabic (the worker copies them) and Arabic ones
-    data = write_tsv(tmp_path / "mixed.tsv", UNTRANSLATED)
+    # Given pairs whose sources have no Arabic letters (the worker copies such sentences)
+    data = write_tsv(tmp_path / "untranslated.tsv", UNTRANSLATED)
     outputs = tmp_path / "outputs.jsonl"
     # When evaluated as JSON with the outputs saved
-    done = tarjama(
-        base_env,
-        "evaluate",
-        "translation",
-        "--data",
-        str(data),
-        "--json",
-        "--save-outputs",
-        str(outputs),
-    )
+    report = evaluate_json(base_env, "translation", data, "--save-outputs", str(outputs))
     # Then the outputs equal the references, so BLEU and chrF are exactly 100
-    report = report_of(done)
     (run,) = report["runs"]
     assert run["scores"] == {"bleu": 100.0, "chrf": 100.0}
     assert run["segments"] == report["data"]["segments"] == 2
@@ -113,18 +110,7 @@ def test_evaluated_output_is_what_the_worker_delivers(
     data = write_tsv(tmp_path / "one.tsv", [(source, "reference")])
     outputs = tmp_path / "outputs.jsonl"
     # When it is evaluated, and also sent through the queue to a real worker
-    report_of(
-        tarjama(
-            base_env,
-            "evaluate",
-            "translation",
-            "--data",
-            str(data),
-            "--json",
-            "--save-outputs",
-            str(outputs),
-        )
-    )
+    evaluate_json(base_env, "translation", data, "--save-outputs", str(outputs))
     status = run_job(client, unique_article(source), kind="translation")
     # Then the evaluated output is the worker's translation, word for word
     assert status.ok
@@ -139,18 +125,8 @@ def test_compare_prints_both_rows_and_the_difference(
     # Given Arabic pairs
     data = write_tsv(tmp_path / "ar-en.tsv", ARABIC_PAIRS)
     # When beams 2 (the settings) is compared with beams 1
-    done = tarjama(
-        base_env,
-        "evaluate",
-        "translation",
-        "--data",
-        str(data),
-        "--compare",
-        "--beams 1",
-        "--json",
-    )
+    report = evaluate_json(base_env, "translation", data, "--compare", "--beams 1")
     # Then both rows are there, B differs by its option only, and B − A is their difference
-    report = report_of(done)
     a, b = report["runs"]
     assert (a["config"], a["beams"], a["options"]) == ("A", 2, "(TARJAMA_* settings)")
     assert (b["config"], b["beams"], b["options"]) == ("B", 1, "--beams 1")
@@ -176,7 +152,7 @@ def test_malformed_lines_are_rejected_with_their_numbers(
         + "ذهب الولد.\tThe boy went.\n".encode()
     )
     # When it is evaluated
-    done = tarjama(base_env, "evaluate", "translation", "--data", str(data))
+    done = evaluate_cli(base_env, "translation", data)
     # Then nothing is evaluated: exit 4, each bad line named, no traceback
     assert done.returncode == 4
     assert "Traceback" not in done.stderr
@@ -187,9 +163,7 @@ def test_malformed_lines_are_rejected_with_their_numbers(
     assert "--skip-invalid" in done.stderr
 
     # When --skip-invalid is given, the two good lines are evaluated and the others reported
-    done = tarjama(
-        base_env, "evaluate", "translation", "--data", str(data), "--skip-invalid", "--json"
-    )
+    done = evaluate_cli(base_env, "translation", data, "--skip-invalid", "--json")
     report = report_of(done)
     assert report["runs"][0]["segments"] == 2
     assert [s["line"] for s in report["data"]["skipped_lines"]] == [2, 3, 4]
@@ -209,7 +183,7 @@ def test_unusable_files_exit_4(
 ) -> None:
     data = tmp_path / "set.jsonl"
     data.write_bytes(content)
-    done = tarjama(base_env, "evaluate", "translation", "--data", str(data))
+    done = evaluate_cli(base_env, "translation", data)
     assert done.returncode == 4
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -229,7 +203,7 @@ def test_bad_options_are_refused_before_any_model_loads(
 ) -> None:
     data = tmp_path / "set.jsonl"
     data.write_text(json.dumps({"text": "Body.", "reference": "Summary."}) + "\n", "utf-8")
-    done = tarjama(base_env, "evaluate", "summary", "--data", str(data), *args)
+    done = evaluate_cli(base_env, "summary", data, *args)
     assert done.returncode in (2, 3)
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -280,7 +254,7 @@ def test_summary_rouge_per_style_with_compare(tmp_path: Path, tiny_models: dict[
 def test_summary_command_table(tmp_path: Path, base_env: dict[str, str]) -> None:
     data = tmp_path / "set.tsv"
     data.write_text("Heavy rain caused flooding overnight.\tFloods hit.\n", "utf-8")
-    done = tarjama(base_env, "evaluate", "summary", "--data", str(data), "--style", "brief")
+    done = evaluate_cli(base_env, "summary", data, "--style", "brief")
     assert done.returncode == 0, done.stderr
     header, row = done.stdout.splitlines()[:2]
     assert header.split()[5:10] == ["style", "R-1", "R-2", "R-L", "R-Lsum"]

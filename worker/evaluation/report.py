@@ -58,7 +58,7 @@ class Report:
             "data": {
                 "path": str(self.path),
                 "format": self.data_format,
-                UNIT[self.task]: first.items if first else 0,
+                UNIT[self.task]: len(self.lines),
                 "skipped_lines": [p.as_dict() for p in self.skipped],
             },
             "signatures": first.signatures if first else {},
