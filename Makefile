@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[worker,embedded,flower]"
+	$(PY) -m pip install --quiet -e ".[worker,embedded,flower,eval]"
 	$(PY) -m pip install --quiet --group dev
 	touch $(STAMP)
 

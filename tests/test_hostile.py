@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,11 +63,9 @@ class Hostile:
 
 
 @pytest.fixture(scope="module")
-def hostile(
-    worker_factory: Callable[..., WorkerProcess], base_env: dict[str, str]
-) -> Iterator[Hostile]:
+def hostile(worker_factory: Callable[..., WorkerProcess], base_env: dict[str, str]) -> Hostile:
     worker = worker_factory("--concurrency=1", env=QUEUES, name="hostile")
-    yield Hostile(worker, TarjamaClient(settings_from_env({**base_env, **QUEUES})))
+    return Hostile(worker, TarjamaClient(settings_from_env({**base_env, **QUEUES})))
 
 
 CODED = [
@@ -75,8 +73,11 @@ CODED = [
     pytest.param({"text": "خبر\ud800عاجل"}, "invalid_article", id="lone-surrogate"),
     pytest.param({"text": "خبر\x00عاجل"}, "invalid_article", id="NUL-bytes"),
     pytest.param({"text": "ب\n" * 100_000}, "article_too_large", id="100k-one-letter-paragraphs"),
-    pytest.param({"text": "نص", "metadata": {"a": ["x"] * 10}, "id": "x" * 10_000},
-                 "invalid_article", id="oversized-id"),
+    pytest.param(
+        {"text": "نص", "metadata": {"a": ["x"] * 10}, "id": "x" * 10_000},
+        "invalid_article",
+        id="oversized-id",
+    ),
 ]
 
 
@@ -149,7 +150,10 @@ def test_undecodable_or_foreign_bodies_are_rejected(
 def test_unknown_task_name_is_a_stored_failure(hostile: Hostile) -> None:
     job_id = f"unknown-{uuid.uuid4().hex}"
     hostile.client.app.send_task(
-        "tarjama.transmogrify", args=[{"text": "نص"}], task_id=job_id, queue=QUEUES["TARJAMA_TRANSLATE_QUEUE"]
+        "tarjama.transmogrify",
+        args=[{"text": "نص"}],
+        task_id=job_id,
+        queue=QUEUES["TARJAMA_TRANSLATE_QUEUE"],
     )
     status = hostile.client.wait(job_id, timeout=60)
     assert status.error is not None
@@ -165,7 +169,9 @@ def test_memory_comes_back(hostile: Hostile) -> None:
     # When it handles big hostile inputs again
     for _ in range(3):
         hostile.client.wait(hostile.send({"text": "ن" * 10_000_000}), timeout=120)
-        hostile.client.wait(hostile.send({"text": "ب\n" * 40_000, "id": uuid.uuid4().hex}), timeout=300)
+        hostile.client.wait(
+            hostile.send({"text": "ب\n" * 40_000, "id": uuid.uuid4().hex}), timeout=300
+        )
     hostile.assert_serves()
     # Then its processes are not holding on to that memory (same processes, bounded growth)
     after = {pid: rss_mb(pid) for pid in pids}

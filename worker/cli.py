@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from worker.errors import ConfigurationError, ModelUnavailable
+from worker.evaluation.options import evaluation_options
 from worker.models import ModelRole
 from worker.settings import Settings, load_settings
 
@@ -277,6 +278,36 @@ def metrics(port: int, address: str) -> None:
 
     app = create_app(load_settings())
     serve(app.backend.client, address, port)
+
+
+@main.group()
+def evaluate() -> None:
+    """Quality on your own test set: BLEU/chrF of translations, ROUGE of summaries.
+
+    Runs the configured models through the worker's own pipeline (needs the eval extra:
+    pip install 'tarjama[eval]'). Exit codes: 2 bad settings, 3 model unavailable, 4 a
+    data file with malformed lines (rejected unless --skip-invalid) or no pairs at all.
+    """
+
+
+@evaluate.command("translation")
+@evaluation_options("translation")
+@friendly_errors
+def evaluate_translation(**options: Any) -> None:
+    """BLEU and chrF (sacrebleu, with signatures) of Arabic→English translations."""
+    from worker.evaluation.command import run_command
+
+    sys.exit(run_command("translation", options))
+
+
+@evaluate.command("summary")
+@evaluation_options("summary")
+@friendly_errors
+def evaluate_summary(**options: Any) -> None:
+    """ROUGE-1/2/L/Lsum (rouge-score, stemmed) of summaries, for each style asked."""
+    from worker.evaluation.command import run_command
+
+    sys.exit(run_command("summary", options))
 
 
 @main.command("config")

@@ -30,6 +30,12 @@ class ConfigurationError(TarjamaError):
     code = "configuration_error"
 
 
+class InvalidTestSet(TarjamaError):
+    """A ``tarjama evaluate`` data file that cannot be used; the message lists the bad lines."""
+
+    code = "invalid_test_set"
+
+
 class InvalidArticle(TarjamaError):
     """The job's input is not a usable article (missing/empty text, wrong types)."""
 

@@ -8,7 +8,7 @@ Engines are known only through the :class:`~worker.engines.Translator` and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -234,20 +234,42 @@ def shape_summary(text: str, style: SummaryStyle) -> str:
 
 
 def chunk_sentences(
-    sentences: Iterable[str], fits: Callable[[str], bool], count: Callable[[str], int], budget: int
+    sentences: Sequence[str], fits: Callable[[str], bool], count: Callable[[str], int], budget: int
 ) -> list[str]:
-    """Pack sentences into chunks that each fit the summarizer's input (checked for real)."""
-    chunks: list[str] = []
-    current: list[str] = []
+    """Pack sentences into chunks that each fit the summarizer's input.
+
+    Each sentence is counted once (linear in the text); the sums are an estimate, so every
+    chunk is then checked with a real count and halved in the rare case it does not fit.
+    A sentence longer than the budget is split at clause or word boundaries, never cut.
+    """
+    specials = count("")  # BOS/EOS that every separate count includes
+    pieces: list[str] = []
+    sizes: list[int] = []
     for sentence in sentences:
-        for piece in split_to_fit(sentence, count, budget):
-            if current and not fits(" ".join([*current, piece])):
-                chunks.append(" ".join(current))
-                current = []
-            current.append(piece)
+        size = count(sentence) - specials
+        parts = [sentence] if size <= budget else split_to_fit(sentence, count, budget)
+        pieces.extend(parts)
+        sizes.extend([size] if len(parts) == 1 else [count(p) - specials for p in parts])
+    groups: list[list[str]] = []
+    current: list[str] = []
+    used = 0
+    for piece, size in zip(pieces, sizes, strict=True):
+        if current and used + size + 1 > budget:
+            groups.append(current)
+            current, used = [], 0
+        current.append(piece)
+        used += size + 1  # a joining space may cost a token
     if current:
-        chunks.append(" ".join(current))
-    return chunks
+        groups.append(current)
+    return [chunk for group in groups for chunk in _fitting(group, fits)]
+
+
+def _fitting(group: list[str], fits: Callable[[str], bool]) -> list[str]:
+    text = " ".join(group)
+    if len(group) == 1 or fits(text):
+        return [text]
+    middle = len(group) // 2
+    return _fitting(group[:middle], fits) + _fitting(group[middle:], fits)
 
 
 def summarize_text(
@@ -281,11 +303,12 @@ def summarize_text(
         if levels == 1:
             first_chunks = len(chunks)
             chunk_tokens = [summarizer.count_tokens(prompt(c)) for c in chunks]
-        partials = []
+        partials: dict[str, str] = {}  # repeated chunks (boilerplate) are summarized once
         for done, chunk in enumerate(chunks):
             progress("summarizing", done, len(chunks) + 1)
-            partials.append(summarizer.summarize(prompt(chunk), style.decoding))
-        body = " ".join(partials)
+            if chunk not in partials:
+                partials[chunk] = summarizer.summarize(prompt(chunk), style.decoding)
+        body = " ".join(partials[chunk] for chunk in chunks)
     progress("summarizing", first_chunks, first_chunks + (1 if levels else 0))
     summary = shape_summary(summarizer.summarize(prompt(body), style.decoding), style)
     return SummaryOutput(
