@@ -103,3 +103,10 @@ CELERY_FAILURE_CODES: dict[str, str] = {
     "NotRegistered": "unknown_task",
     "ContentDisallowed": "rejected_content",
 }
+
+
+def failure_code(exc: BaseException) -> str:
+    """The machine-readable code of a stored failure's exception."""
+    if isinstance(exc, JobFailed):
+        return exc.code
+    return CELERY_FAILURE_CODES.get(type(exc).__name__, TarjamaError.code)
