@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from redis import Redis
+from redis.exceptions import ResponseError
 
 from tests.conftest import REPO, StartWorker
 from tests.helpers import Contract
@@ -126,7 +127,11 @@ def queued_job_ids(redis: Redis, queue: str) -> list[str]:
 
 
 def pending(redis: Redis, stream: str, group: str = "tarjama") -> int:
-    return int(redis.xpending(stream, group)["pending"])
+    """Entries delivered to an intake and not acknowledged (0 before the group exists)."""
+    try:
+        return int(redis.xpending(stream, group)["pending"])
+    except ResponseError:  # NOGROUP: no intake has started on the stream yet
+        return 0
 
 
 def xadd(redis: Redis, stream: str, **fields: str) -> str:
@@ -264,15 +269,18 @@ def test_unconfirmed_claim_is_sent_once_its_lease_lapses(
     stream, queue = env["TARJAMA_INTAKE_STREAM"], env["TARJAMA_TRANSLATE_QUEUE"]
     job = {"text": "هطلت أمطار غزيرة.", "id": uuid.uuid4().hex}
     job_id = job_id_for("article", job)
-    # Given a submitter that claimed the job and died before sending it (its lease: 3 s)
-    redis_client.set(JobLedger.submitted_key(job_id), "sending", ex=3)
+    # Given a submitter that claimed the job and died before sending it (its lease: 8 s)
+    claim = JobLedger.submitted_key(job_id)
+    redis_client.set(claim, "sending", ex=8)
     # When the article arrives on the intake
     start_intake("lease", env)
     xadd(redis_client, stream, article=json.dumps(job))
-    # Then the intake does not take the claim for a sent job: the entry waits, pending
-    time.sleep(1.5)
+    wait_until(lambda: pending(redis_client, stream) == 1, 6, "the intake to read the entry")
+    # Then, while the claim lives, the intake does not take it for a sent job: the entry waits
+    time.sleep(1.0)
     assert queued_job_ids(redis_client, queue) == []
     assert pending(redis_client, stream) == 1
+    assert redis_client.exists(claim), "the claim lapsed before the check (machine too slow?)"
     # and once the claim has lapsed the job is sent, once, and the entry acknowledged
     wait_until(lambda: pending(redis_client, stream) == 0, 30, "the entry to be acknowledged")
     assert queued_job_ids(redis_client, queue) == [job_id]
