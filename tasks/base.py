@@ -9,7 +9,8 @@ function (the work); it
 * validates the payload (``invalid_article``, ``article_too_large``);
 * maps every error to a stored ``JobFailed(code, message)``: permanent ones at once,
   transient ones after capped, exponential retries;
-* reports progress as a custom ``PROGRESS`` state and a ``task-progress`` event (Flower).
+* reports progress as a custom ``PROGRESS`` state and a ``task-progress`` event (Flower);
+* once Celery has stored the outcome, publishes the job's end on the results stream.
 """
 
 from __future__ import annotations
@@ -19,17 +20,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from celery import Task, states
 from celery.canvas import Signature
 from celery.exceptions import SoftTimeLimitExceeded
 from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from worker import faults
-from worker.app import TarjamaApp, as_tarjama
+from worker.app import SUMMARY_STAGE, TarjamaApp, as_tarjama
 from worker.errors import (
     BackendUnavailable,
     InvalidArticle,
@@ -38,13 +40,16 @@ from worker.errors import (
     ResourceExhausted,
     TarjamaError,
     WorkerLost,
+    failure_code,
 )
-from worker.jobs import ArticleInput, parse_job, short_summary
+from worker.jobs import TASK_NAMES, ArticleInput, article_id, parse_job, short_summary
 from worker.pipeline import ProgressFn
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
 _PROGRESS_INTERVAL_S = 0.5
+#: The name a job's end is published under: the task the producer sent.
+_PUBLIC_NAME = {SUMMARY_STAGE: TASK_NAMES["article"]}
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,12 @@ class JobTask(Task):  # type: ignore[misc]
     @property
     def tarjama(self) -> TarjamaApp:
         return as_tarjama(self.app)
+
+    @property
+    def public_name(self) -> str:
+        """The task the producer sent (the summary stage belongs to process_article)."""
+        name = str(self.name)
+        return _PUBLIC_NAME.get(name, name)
 
     def progress_reporter(self) -> ProgressFn:
         last_at, last_stage = 0.0, ""
@@ -164,6 +175,43 @@ class JobTask(Task):  # type: ignore[misc]
     def priority_of_request(self) -> int | None:
         priority = (self.request.delivery_info or {}).get("priority")
         return priority if isinstance(priority, int) else None
+
+    # Celery calls these after it has stored the outcome, so a consumer that reads the result
+    # on the event finds it. A stage that hands the job on (Task.replace raises Ignore) ends in
+    # neither hook: only the final stage publishes.
+    def on_success(
+        self, retval: Any, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self._publish_end(task_id, "SUCCESS", args, kwargs)
+
+    def on_failure(
+        self,
+        exc: BaseException,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: Any,
+    ) -> None:
+        self._publish_end(task_id, "FAILURE", args, kwargs, code=failure_code(exc))
+
+    def _publish_end(
+        self,
+        job_id: str,
+        status: Literal["SUCCESS", "FAILURE"],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        code: str | None = None,
+    ) -> None:
+        try:
+            self.tarjama.runtime.results_stream.publish(
+                job_id,
+                status,
+                task=self.public_name,
+                code=code,
+                article_id=article_id(args[0] if args else kwargs),
+            )
+        except RedisError as exc:  # the result is stored; only its announcement is lost
+            log.warning("job %s: end not published on the results stream: %s", job_id, exc)
 
     def _forget_deliveries(self, job_id: str) -> None:
         with contextlib.suppress(RedisConnectionError, RedisTimeoutError):

@@ -10,27 +10,44 @@ status.result["summary"]["text"] if status.ok else status.error["code"]
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 from celery import states
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from worker.app import TarjamaApp, create_app
-from worker.errors import CELERY_FAILURE_CODES, JobFailed
+from worker.errors import JobFailed, failure_code
 from worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
 from worker.results import JobLedger
 from worker.settings import Settings
 
+log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
 _PRIORITY = {"urgent": 0, "normal": 5, "bulk": 9}
 
 
 class SubmitError(RuntimeError):
     """The job could not be enqueued (Redis unreachable): nothing was queued."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What :meth:`TarjamaClient.enqueue` did with a job.
+
+    ``outcome``: ``sent`` (this call put it on the queue), ``done`` (it had succeeded: the
+    stored result stands), ``queued`` (it is on the queue or running: not sent again) or
+    ``sending`` (another submitter has claimed it and not yet confirmed the send; if that
+    one died, the claim lapses after ``SUBMIT_LEASE_S`` seconds: submit again then).
+    """
+
+    job_id: str
+    outcome: Literal["sent", "done", "queued", "sending"]
 
 
 @dataclass(frozen=True)
@@ -57,8 +74,7 @@ def describe_failure(exc: Any) -> dict[str, str]:
     """The machine-readable code and the message of a stored failure."""
     if isinstance(exc, JobFailed):
         return {"code": exc.code, "message": exc.message}
-    name = type(exc).__name__
-    return {"code": CELERY_FAILURE_CODES.get(name, "internal_error"), "message": f"{name}: {exc}"}
+    return {"code": failure_code(exc), "message": f"{type(exc).__name__}: {exc}"}
 
 
 class TarjamaClient:
@@ -84,15 +100,34 @@ class TarjamaClient:
         succeeded, or is queued or running, nothing is sent again (``force`` sends anyway);
         a job that failed is sent again.
         """
-        payload: Any = {"text": job} if isinstance(job, str) else dict(job)
+        return self.enqueue(job, kind=kind, job_id=job_id, force=force).job_id
+
+    def enqueue(
+        self,
+        job: Any,
+        *,
+        kind: JobKind = "article",
+        job_id: str | None = None,
+        force: bool = False,
+    ) -> Submission:
+        """:meth:`submit`, telling what happened: see :class:`Submission`.
+
+        ``job`` is normally a mapping (a string is the text); anything else is sent as is and
+        fails in the worker as ``invalid_article``.
+        """
+        payload: Any = {"text": job} if isinstance(job, str) else job
+        if isinstance(payload, Mapping):
+            payload = dict(payload)
         job_id = job_id or job_id_for(kind, payload)
+        claimed = sent = False
         try:
             current = self.status(job_id).state
             if current == states.SUCCESS and not force:
-                return job_id
-            first = self.ledger.mark_submitted(job_id)
-            if not (first or force or current == states.FAILURE):
-                return job_id  # queued or running already
+                return Submission(job_id, "done")
+            claimed = self.ledger.mark_submitted(job_id)
+            if not (claimed or force or current == states.FAILURE):
+                sent = current != states.PENDING or self.ledger.submission(job_id) == "sent"
+                return Submission(job_id, "queued" if sent else "sending")
             if current == states.FAILURE:
                 self.app.backend.forget(job_id)
             priority = payload.get("priority", "normal") if isinstance(payload, dict) else None
@@ -104,12 +139,20 @@ class TarjamaClient:
                 kwargsrepr="{}",
                 priority=_PRIORITY.get(priority or "normal", 5),
             )
-        except (OperationalError, RedisError, OSError) as exc:
+            sent = True
+            self.ledger.confirm_submitted(job_id)
+        except (OperationalError, ConnectionError, OSError, RedisError) as exc:
+            if sent:  # queued; its claim lapses unconfirmed (a resubmit may then send it again)
+                log.warning("job %s queued, but its submission not confirmed: %s", job_id, exc)
+                return Submission(job_id, "sent")
+            if claimed:
+                with contextlib.suppress(RedisError, OSError):
+                    self.ledger.forget_submission(job_id)  # else the lease runs out
             raise SubmitError(
                 f"could not enqueue job {job_id}: Redis at {self.settings.broker} is "
                 f"unreachable ({exc}); nothing was queued, submit again later"
             ) from exc
-        return job_id
+        return Submission(job_id, "sent")
 
     def status(self, job_id: str) -> JobStatus:
         meta = self.app.backend.get_task_meta(job_id)

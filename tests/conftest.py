@@ -16,7 +16,7 @@ import pytest
 from redis import Redis
 
 from tasks.client import TarjamaClient
-from tests.helpers import settings_from_env
+from tests.helpers import Contract, settings_from_env
 from worker.embedded import EmbeddedRedis
 from worker.settings import Settings
 from worker.subprocesses import WorkerProcess
@@ -93,6 +93,27 @@ def redis_url() -> Iterator[str]:
         return
     with EmbeddedRedis() as server:
         yield server.url
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    return Contract()
+
+
+@pytest.fixture(autouse=True)
+def _stored_results_follow_the_contract(
+    request: pytest.FixtureRequest, contract: Contract
+) -> Iterator[None]:
+    """After each test that used Redis: every stored result validates against the schema."""
+    if "redis_url" not in request.fixturenames:
+        yield
+        return
+    redis = Redis.from_url(request.getfixturevalue("redis_url"))
+    yield
+    try:
+        contract.check_stored_results(redis)
+    finally:
+        redis.close()
 
 
 @pytest.fixture

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from redis import Redis
+
 from tasks.client import JobStatus, TarjamaClient
+from worker.contract import SchemaName, load_schema
+from worker.results import result_key
 from worker.settings import Settings, load_settings
 
 PREFIX = "TARJAMA_"
@@ -36,3 +45,47 @@ _ARABIC_LETTERS = "ابتثجحخدذرزسشصضطع"
 def arabic_word(length: int = 10) -> str:
     """A random word of Arabic letters: makes a sentence nobody else in the session uses."""
     return "".join(_ARABIC_LETTERS[int(c, 16)] for c in uuid.uuid4().hex[:length])
+
+
+class Contract:
+    """The shipped JSON Schemas (tasks/schemas/) as validators, for what the suite produces."""
+
+    def __init__(self) -> None:
+        self.validators = {
+            name: Draft202012Validator(
+                load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            for name in ("job", "result", "event")
+        }
+        self._checked: dict[bytes, bytes] = {}  # result key -> digest of the value checked
+
+    def problem(self, name: SchemaName, document: Any) -> str | None:
+        error = best_match(self.validators[name].iter_errors(document))
+        return None if error is None else f"{error.json_path}: {error.message}"
+
+    def check(self, name: SchemaName, document: Any) -> None:
+        problem = self.problem(name, document)
+        assert problem is None, f"not a valid {name} (tasks/schemas/{name}.schema.json): {problem}"
+
+    def check_event(self, fields: Mapping[bytes, bytes]) -> dict[str, str]:
+        """A results-stream entry's fields, decoded, once they validated."""
+        event = {k.decode(): v.decode() for k, v in fields.items()}
+        self.check("event", event)
+        return event
+
+    def check_stored_results(self, redis: Redis) -> None:
+        """Every result stored in this Redis validates (each stored value is checked once)."""
+        bad = []
+        for key in redis.scan_iter(match=result_key("*"), count=1000):
+            raw = redis.get(key)
+            if not isinstance(raw, bytes):
+                continue  # expired meanwhile
+            digest = hashlib.sha256(raw).digest()
+            if self._checked.get(key) == digest:
+                continue
+            problem = self.problem("result", json.loads(raw))
+            if problem:
+                bad.append(f"{key.decode()}: {problem}")
+            else:
+                self._checked[key] = digest
+        assert not bad, "stored results break tasks/schemas/result.schema.json:\n" + "\n".join(bad)

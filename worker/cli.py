@@ -310,6 +310,30 @@ def evaluate_summary(**options: Any) -> None:
     sys.exit(run_command("summary", options))
 
 
+@main.command()
+@click.option(
+    "--consumer",
+    default=None,
+    help="Consumer name in the group (default TARJAMA_INTAKE_CONSUMER, else the host name); "
+    "stable across restarts, unique per running intake.",
+)
+@friendly_errors
+def intake(consumer: str | None) -> None:
+    """Turn entries of the intake stream (XADD tarjama:intake * article '<json>') into jobs."""
+    from worker.intake import run_intake
+
+    run_intake(load_settings(), consumer=consumer)
+
+
+@main.command()
+@click.argument("name", type=click.Choice(["job", "result", "event"]))
+def schema(name: str) -> None:
+    """Print a JSON Schema of the contract: job (input), result (stored), event (stream)."""
+    from worker.contract import schema_file
+
+    click.echo(schema_file(name).read_text(encoding="utf-8"), nl=False)  # type: ignore[arg-type]
+
+
 @main.command("config")
 @friendly_errors
 def show_config() -> None:

@@ -18,6 +18,8 @@ class TarjamaError(Exception):
 
     code: ClassVar[str] = "internal_error"
     retryable: ClassVar[bool] = False
+    #: False for errors of commands that never run as a job (their code is never stored)
+    stored: ClassVar[bool] = True
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -34,6 +36,7 @@ class InvalidTestSet(TarjamaError):
     """A ``tarjama evaluate`` data file that cannot be used; the message lists the bad lines."""
 
     code = "invalid_test_set"
+    stored = False
 
 
 class InvalidArticle(TarjamaError):
@@ -109,3 +112,10 @@ CELERY_FAILURE_CODES: dict[str, str] = {
     "NotRegistered": "unknown_task",
     "ContentDisallowed": "rejected_content",
 }
+
+
+def failure_code(exc: BaseException) -> str:
+    """The machine-readable code of a stored failure's exception."""
+    if isinstance(exc, JobFailed):
+        return exc.code
+    return CELERY_FAILURE_CODES.get(type(exc).__name__, TarjamaError.code)

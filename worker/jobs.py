@@ -32,18 +32,50 @@ class ArticleInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    text: str
-    title: str | None = Field(None, max_length=2_000)
-    id: str | None = Field(None, max_length=256)
-    source_url: str | None = Field(None, max_length=4_096)
-    metadata: dict[str, JsonValue] = Field(default_factory=dict)
-    summary_style: str | None = Field(None, max_length=64)
-    format: Literal["text", "html"] = "text"
-    priority: Priority = "normal"
+    # The descriptions (and the schema-only pattern on text) go into the published contract,
+    # tasks/schemas/job.schema.json, which is generated from this model.
+    text: str = Field(
+        description="The article body: Arabic for tarjama.process_article and tarjama.translate, "
+        "English for tarjama.summarize; paragraphs separated by blank lines or newlines. Not "
+        "empty or only whitespace, no NUL characters, at most TARJAMA_MAX_ARTICLE_CHARS "
+        "(default 100,000) characters.",
+        json_schema_extra={"minLength": 1, "pattern": "\\S"},
+    )
+    title: str | None = Field(
+        None, max_length=2_000, description="The headline; translated like the body."
+    )
+    id: str | None = Field(
+        None,
+        max_length=256,
+        description="Your article id: echoed back in the result (article.id) and on the "
+        "results stream (article_id).",
+    )
+    source_url: str | None = Field(None, max_length=4_096, description="Echoed back.")
+    metadata: dict[str, JsonValue] = Field(
+        default_factory=dict, description="Any JSON object; echoed back in the result."
+    )
+    summary_style: str | None = Field(
+        None,
+        max_length=64,
+        description="A summary style of the deployment (prompts/: standard, brief, bullets); "
+        "default TARJAMA_DEFAULT_SUMMARY_STYLE. An unknown style fails as unknown_style.",
+    )
+    format: Literal["text", "html"] = Field("text", description="How text is marked up.")
+    priority: Priority = Field(
+        "normal",
+        description="When the job runs (urgent first), not what it computes: not part of "
+        "the job id.",
+    )
 
     def identity(self) -> dict[str, Any]:
         """The fields that decide the result (priority only decides when it is computed)."""
         return self.model_dump(exclude={"priority"})
+
+
+def article_id(payload: Any) -> str | None:
+    """The producer's article id (the job's ``id`` field), if the payload has one."""
+    value = payload.get("id") if isinstance(payload, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _describe(err: ValidationError) -> str:
@@ -92,7 +124,7 @@ def parse_job(payload: Any, *, max_chars: int) -> ArticleInput:
     return article
 
 
-def job_id_for(kind: JobKind, payload: dict[str, Any]) -> str:
+def job_id_for(kind: JobKind, payload: Any) -> str:
     """A deterministic id from the task and the job's content and options.
 
     The same article with the same options gets the same id, so a resubmission finds the

@@ -9,7 +9,9 @@ result backend under ``celery-task-meta-<job_id>`` as JSON::
 
 Besides those, tarjama keeps (all with a TTL): ``tarjama:deliveries:<job_id>`` (deliveries
 that did not finish: caps poison jobs), ``tarjama:submitted:<job_id>`` (a submission marker
-that makes resubmits idempotent) and ``tarjama:sentence:<sha256>`` (the sentence cache).
+that makes resubmits idempotent) and ``tarjama:sentence:<sha256>`` (the sentence cache); and
+two streams whose names are settings: the intake stream (``tarjama:intake``, read by
+:mod:`worker.intake`) and the results stream (``tarjama:results``, :class:`ResultsStream`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from worker.jobs import ArticleInput, JobKind
 
@@ -29,6 +31,10 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 CELERY_RESULT_PREFIX = "celery-task-meta-"
 _PREFIX = "tarjama"
+#: Seconds a submission claim lives before it is confirmed (longer than a send takes,
+#: publish retries included): a submitter that dies mid-send blocks the job no longer.
+SUBMIT_LEASE_S = 30
+SubmissionState = Literal["sending", "sent"]
 
 
 def result_key(job_id: str) -> str:
@@ -137,11 +143,60 @@ class JobLedger:
         self.redis.delete(self.deliveries_key(job_id))
 
     def mark_submitted(self, job_id: str) -> bool:
-        """True if this call is the first submission of the job (within the result TTL)."""
-        return bool(self.redis.set(self.submitted_key(job_id), "1", nx=True, ex=self.ttl))
+        """Claim the job's submission: True if nobody has submitted it (within the result TTL).
+
+        The claim is a lease (``sending``, :data:`SUBMIT_LEASE_S`) until
+        :meth:`confirm_submitted` makes it ``sent`` for the result TTL, so a submitter that
+        dies between claiming and sending does not leave the job marked as sent.
+        """
+        key = self.submitted_key(job_id)
+        return bool(self.redis.set(key, "sending", nx=True, ex=SUBMIT_LEASE_S))
+
+    def confirm_submitted(self, job_id: str) -> None:
+        """The job's message is on the broker: resubmits are no-ops for the result TTL."""
+        self.redis.set(self.submitted_key(job_id), "sent", ex=self.ttl)
+
+    def submission(self, job_id: str) -> SubmissionState | None:
+        value = self.redis.get(self.submitted_key(job_id))
+        if value is None:
+            return None
+        sending = value in (b"sending", "sending")
+        return "sending" if sending else "sent"  # "1": a marker from before the lease
 
     def forget_submission(self, job_id: str) -> None:
         self.redis.delete(self.submitted_key(job_id))
+
+
+class ResultsStream:
+    """The results stream: one entry per finished job, for consumers that follow it with XREAD.
+
+    Fields (all strings; see tasks/schemas/event.schema.json): ``job_id``, ``status``
+    (``SUCCESS`` | ``FAILURE``), ``task`` (the public task name), ``code`` (failures only),
+    ``article_id`` (the job's ``id``, if it had one), ``entry`` (the intake entry id, on
+    entries the intake publishes itself). Published after the result is stored, so a
+    consumer that reads the result key on an event always finds the outcome.
+    """
+
+    def __init__(self, redis: Redis, name: str, maxlen: int) -> None:
+        self.redis = redis
+        self.name = name
+        self.maxlen = maxlen
+
+    def publish(
+        self,
+        job_id: str,
+        status: Literal["SUCCESS", "FAILURE"],
+        *,
+        task: str,
+        code: str | None = None,
+        article_id: str | None = None,
+        entry: str | None = None,
+    ) -> str:
+        optional = {"code": code, "article_id": article_id, "entry": entry}
+        fields = {"job_id": job_id, "status": status, "task": task}
+        fields.update({name: value for name, value in optional.items() if value is not None})
+        event_id = self.redis.xadd(self.name, fields, maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+        return event_id.decode() if isinstance(event_id, bytes) else str(event_id)
 
 
 class RedisSentenceCache:

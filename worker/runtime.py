@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from worker.errors import TarjamaError
 from worker.metrics import Metrics
 from worker.models import ModelRegistry, ModelRole
-from worker.results import JobLedger, RedisSentenceCache
+from worker.results import JobLedger, RedisSentenceCache, ResultsStream
 from worker.styles import StyleBook
 
 if TYPE_CHECKING:
@@ -54,6 +54,11 @@ class WorkerRuntime:
     @cached_property
     def ledger(self) -> JobLedger:
         return JobLedger(self.redis, self.settings.result_ttl)
+
+    @cached_property
+    def results_stream(self) -> ResultsStream:
+        s = self.settings
+        return ResultsStream(self.redis, s.results_stream, s.results_stream_maxlen)
 
     @cached_property
     def sentence_cache(self) -> RedisSentenceCache | None:

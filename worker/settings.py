@@ -25,6 +25,7 @@ REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")
 Engine = Literal["transformers", "ctranslate2"]
 Device = Literal["cpu", "cuda", "auto"]
 Role = Literal["all", "translate", "summarize"]
+IntakeFault = Literal["none", "exit-after-enqueue"]
 
 
 def _default_cache_dir() -> Path:
@@ -128,6 +129,42 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     fault_injection: str | None = Field(
         None, description="TEST ONLY: kill:<marker> kills the worker process on such a job."
+    )
+
+    # --- Streams: intake for apps with only a Redis client, and finished-job events -----
+    intake_stream: str = Field(
+        "tarjama:intake",
+        min_length=1,
+        description="Redis stream producers XADD articles to; `tarjama intake` reads it.",
+    )
+    intake_group: str = Field(
+        "tarjama", min_length=1, description="Consumer group of the intake processes."
+    )
+    intake_consumer: str | None = Field(
+        None,
+        min_length=1,
+        description="This intake's consumer name (default: the host name). Keep it stable "
+        "across restarts and unique per running intake: a restarted intake resumes its own "
+        "unacknowledged entries by this name.",
+    )
+    intake_claim_idle: int = Field(
+        60,
+        ge=1,
+        description="Seconds an intake entry may stay unacknowledged before an intake takes "
+        "it over (its intake died) or retries it; also how often that check runs.",
+    )
+    results_stream: str = Field(
+        "tarjama:results",
+        min_length=1,
+        description="Redis stream on which every finished job's id and status are published.",
+    )
+    results_stream_maxlen: int = Field(
+        100_000, ge=1, description="Entries the results stream keeps (trimmed approximately)."
+    )
+    intake_fault: IntakeFault = Field(
+        "none",
+        description="TEST ONLY. exit-after-enqueue: `tarjama intake` exits right after it "
+        "has enqueued a job, before acknowledging the entry (the crash test).",
     )
 
     @field_validator("redis_url", "broker_url", "result_url")

@@ -1,4 +1,5 @@
-"""Start, watch and stop ``tarjama worker`` processes (the demo, tests and benchmarks use it)."""
+"""Start, watch and stop ``tarjama worker`` and ``tarjama intake`` processes (the demo, tests
+and benchmarks use them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 
 class WorkerProcess:
@@ -27,15 +28,18 @@ class WorkerProcess:
     ) -> None:
         self.env = env
         self.log_path = log_path
+        self.name = name
         self.nodename = f"{name}@{socket.gethostname()}"
         self.args = args
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> WorkerProcess:
-        command = [sys.executable, "-m", "worker.cli", "worker", f"--hostname={self.nodename}"]
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "worker.cli", "worker", f"--hostname={self.nodename}"]
+
+    def start(self) -> Self:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [*command, *self.args],
+                [*self.command(), *self.args],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -76,6 +80,11 @@ class WorkerProcess:
         except OSError:
             return "(no log)"
 
+    def wait(self, timeout: float) -> int:
+        """Its exit status, once it has exited (``subprocess.TimeoutExpired`` if not in time)."""
+        assert self.proc is not None, "not started"
+        return self.proc.wait(timeout=timeout)
+
     def signal(self, signum: int) -> None:
         if self.alive:
             os.kill(self.pid, signum)
@@ -93,7 +102,7 @@ class WorkerProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)  # children that outlived their parent
         return self.proc.wait()
 
-    def __enter__(self) -> WorkerProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -103,3 +112,10 @@ class WorkerProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class IntakeProcess(WorkerProcess):
+    """A real ``tarjama intake``; ``name`` is its consumer name (stable across restarts)."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "worker.cli", "intake", f"--consumer={self.name}"]
