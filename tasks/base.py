@@ -44,6 +44,7 @@ from worker.errors import (
 )
 from worker.jobs import TASK_NAMES, ArticleInput, article_id, parse_job, short_summary
 from worker.pipeline import ProgressFn
+from worker.priorities import route
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
@@ -161,9 +162,9 @@ class JobTask(Task):  # type: ignore[misc]
                 # (Task.replace raises Ignore)
                 raise self.replace(
                     outcome.signature.set(
-                        priority=self.priority_of_request(),
                         argsrepr=f"({short_summary(article.model_dump())},)",
                         kwargsrepr="{}",
+                        **route(settings, "summarize", article.priority),
                     )
                 )
             runtime.metrics.add({"jobs|succeeded": 1})
@@ -171,10 +172,6 @@ class JobTask(Task):  # type: ignore[misc]
         self._forget_deliveries(job_id)
         runtime.metrics.add({f"jobs|{failure.code}": 1})
         raise JobFailed.from_error(failure)
-
-    def priority_of_request(self) -> int | None:
-        priority = (self.request.delivery_info or {}).get("priority")
-        return priority if isinstance(priority, int) else None
 
     # Celery calls these after it has stored the outcome, so a consumer that reads the result
     # on the event finds it. A stage that hands the job on (Task.replace raises Ignore) ends in

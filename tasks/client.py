@@ -24,12 +24,12 @@ from redis.exceptions import RedisError
 from worker.app import TarjamaApp, create_app
 from worker.errors import JobFailed, failure_code
 from worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
+from worker.priorities import route
 from worker.results import JobLedger
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
-_PRIORITY = {"urgent": 0, "normal": 5, "bulk": 9}
 
 
 class SubmitError(RuntimeError):
@@ -130,14 +130,14 @@ class TarjamaClient:
                 return Submission(job_id, "queued" if sent else "sending")
             if current == states.FAILURE:
                 self.app.backend.forget(job_id)
-            priority = payload.get("priority", "normal") if isinstance(payload, dict) else None
+            priority = payload.get("priority") if isinstance(payload, dict) else None
             self.app.send_task(
                 TASK_NAMES[kind],
                 args=[payload],
                 task_id=job_id,
                 argsrepr=f"({short_summary(payload)},)",
                 kwargsrepr="{}",
-                priority=_PRIORITY.get(priority or "normal", 5),
+                **route(self.settings, "summarize" if kind == "summary" else "translate", priority),
             )
             sent = True
             self.ledger.confirm_submitted(job_id)

@@ -13,6 +13,7 @@ from typing import Any
 from celery import Celery, signals
 
 from worker.errors import ConfigurationError
+from worker.priorities import Stage, consumed_queues
 from worker.runtime import WorkerRuntime
 from worker.settings import Settings, load_settings
 
@@ -37,12 +38,12 @@ class TarjamaApp(Celery):  # type: ignore[misc]
         self.conf.update(celery_config(settings))
 
     def queues_for(self, role: str) -> list[str]:
-        s = self.settings
-        return {
-            "all": [s.translate_queue, s.summarize_queue],
-            "translate": [s.translate_queue],
-            "summarize": [s.summarize_queue],
-        }[role]
+        stages: dict[str, list[Stage]] = {
+            "all": ["translate", "summarize"],
+            "translate": ["translate"],
+            "summarize": ["summarize"],
+        }
+        return consumed_queues(self.settings, stages[role])
 
 
 def celery_config(s: Settings) -> dict[str, Any]:
@@ -78,6 +79,8 @@ def celery_config(s: Settings) -> dict[str, Any]:
             "socket_connect_timeout": 5,
             "socket_keepalive": True,
             "health_check_interval": 25,
+            # poll the queues in the order given (urgent first), not round robin
+            "queue_order_strategy": "priority",
         },
         "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout},
         "result_expires": s.result_ttl,

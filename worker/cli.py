@@ -75,10 +75,10 @@ def worker(
     from worker.app import create_app
     from worker.models import ModelSpec, locate
 
-    overrides: dict[str, Any] = {"role": role} if role else {}
+    settings = load_settings(**({"role": role} if role else {}))
+    settings = settings.for_role(settings.role)  # the role's own concurrency and threads
     if concurrency:
-        overrides["concurrency"] = concurrency
-    settings = load_settings(**overrides)
+        settings = settings.model_copy(update={"concurrency": concurrency})
     app = create_app(settings)
     app.runtime.styles  # noqa: B018 - validates every style file before starting
     if not skip_preflight:

@@ -124,6 +124,18 @@ class Settings(BaseSettings):
     concurrency: int | None = Field(
         None, ge=1, description="Worker processes; defaults to cores // torch_threads."
     )
+    translate_concurrency: int | None = Field(
+        None, ge=1, description="Overrides concurrency for --role translate workers."
+    )
+    translate_torch_threads: int | None = Field(
+        None, ge=1, le=256, description="Overrides torch_threads for --role translate workers."
+    )
+    summarize_concurrency: int | None = Field(
+        None, ge=1, description="Overrides concurrency for --role summarize workers."
+    )
+    summarize_torch_threads: int | None = Field(
+        None, ge=1, le=256, description="Overrides torch_threads for --role summarize workers."
+    )
     translate_queue: str = Field("tarjama.translate", min_length=1)
     summarize_queue: str = Field("tarjama.summarize", min_length=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -206,6 +218,18 @@ class Settings(BaseSettings):
         if self.concurrency is not None:
             return self.concurrency
         return max(1, (os.cpu_count() or 1) // self.torch_threads)
+
+    def for_role(self, role: Role) -> Settings:
+        """These settings with the role's own concurrency and threads, where set."""
+        if role == "all":
+            return self.model_copy(update={"role": role})
+        prefix = "translate" if role == "translate" else "summarize"
+        update: dict[str, object] = {"role": role}
+        for name in ("concurrency", "torch_threads"):
+            value = getattr(self, f"{prefix}_{name}")
+            if value is not None:
+                update[name] = value
+        return self.model_copy(update=update)
 
     @property
     def redis_explicit(self) -> bool:
