@@ -169,6 +169,19 @@ def worker_factory(
         proc.stop(grace=10)
 
 
+ClientFor = Callable[[dict[str, str]], TarjamaClient]
+
+
+@pytest.fixture(scope="session")
+def client_for(base_env: dict[str, str]) -> ClientFor:
+    """A client with the session's settings plus ``env`` (e.g. a worker's own queues)."""
+
+    def make(env: dict[str, str]) -> TarjamaClient:
+        return TarjamaClient(settings_from_env({**base_env, **env}))
+
+    return make
+
+
 @pytest.fixture(scope="session")
 def worker(worker_factory: StartWorker) -> WorkerProcess:
     """The session's main worker: prefork, 2 processes, all roles."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -89,3 +90,29 @@ class Contract:
             else:
                 self._checked[key] = digest
         assert not bad, "stored results break tasks/schemas/result.schema.json:\n" + "\n".join(bad)
+
+
+def own_queues(name: str) -> dict[str, str]:
+    return {
+        "TARJAMA_TRANSLATE_QUEUE": f"{name}.translate",
+        "TARJAMA_SUMMARIZE_QUEUE": f"{name}.summarize",
+    }
+
+
+def long_article(real_article: str, copies: int = 3) -> dict[str, Any]:
+    """A real article made long enough (distinct sentences) to be caught mid-job."""
+    paragraphs = [p for p in real_article.splitlines() if p.strip()]
+    tag = uuid.uuid4().hex[:8]
+    return unique_article("\n".join(f"{p} {tag}{i}" for i in range(copies) for p in paragraphs))
+
+
+def running_pid(client: TarjamaClient, node: str, job_id: str, timeout: float = 90) -> int:
+    """The pool process running the job, from the worker's own `inspect active`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        active = client.app.control.inspect([node], timeout=1).active() or {}
+        for task in active.get(node, []):
+            if task["id"] == job_id and task.get("worker_pid"):
+                return int(task["worker_pid"])
+        time.sleep(0.1)
+    raise TimeoutError(f"job {job_id} never ran on {node}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from redis import Redis
 
 from tasks.client import TarjamaClient
+from tests.conftest import ClientFor, StartWorker
 from tests.helpers import run_job, unique_article
 from worker.results import result_key
 from worker.subprocesses import WorkerProcess
@@ -146,7 +148,9 @@ def test_failed_job_is_not_retried(client: TarjamaClient, redis_url: str) -> Non
     assert client.status(status.job_id).state == "FAILURE"
 
 
-def test_model_unavailable_is_a_stored_failure(worker_factory, base_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_model_unavailable_is_a_stored_failure(
+    worker_factory: StartWorker, client_for: ClientFor, tmp_path: Path
+) -> None:
     # Given a worker whose translation model path does not exist (on queues of its own)
     queues = {
         "TARJAMA_TRANSLATE_QUEUE": "broken.translate",
@@ -154,9 +158,7 @@ def test_model_unavailable_is_a_stored_failure(worker_factory, base_env, tmp_pat
     }
     env = {**queues, "TARJAMA_TRANSLATION_MODEL": str(tmp_path / "no-such-model")}
     broken = worker_factory("--concurrency=1", "--skip-preflight", env=env, name="broken")
-    from tests.helpers import settings_from_env
-
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     # When an article arrives
     status = run_job(client, unique_article("خبر عاجل."))
     # Then the job fails with model_unavailable and a how-to, and the worker lives

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from tasks.client import SubmitError, TarjamaClient
-from tests.helpers import settings_from_env, unique_article
+from tasks.client import SubmitError
+from tests.conftest import ClientFor
+from tests.helpers import long_article, own_queues, running_pid, unique_article
 from worker.embedded import EmbeddedRedis, free_port
 from worker.metrics import Metrics
 from worker.subprocesses import WorkerProcess
@@ -25,38 +26,12 @@ pytestmark = pytest.mark.slow
 StartWorker = Callable[..., WorkerProcess]
 
 
-def own_queues(name: str) -> dict[str, str]:
-    return {
-        "TARJAMA_TRANSLATE_QUEUE": f"{name}.translate",
-        "TARJAMA_SUMMARIZE_QUEUE": f"{name}.summarize",
-    }
-
-
-def long_article(real_article: str, copies: int = 3) -> dict[str, Any]:
-    """A real article made long enough (distinct sentences) to be caught mid-job."""
-    paragraphs = [p for p in real_article.splitlines() if p.strip()]
-    tag = uuid.uuid4().hex[:8]
-    return unique_article("\n".join(f"{p} {tag}{i}" for i in range(copies) for p in paragraphs))
-
-
-def running_pid(client: TarjamaClient, node: str, job_id: str, timeout: float = 90) -> int:
-    """The pool process running the job, from the worker's own `inspect active`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        active = client.app.control.inspect([node], timeout=1).active() or {}
-        for task in active.get(node, []):
-            if task["id"] == job_id and task.get("worker_pid"):
-                return int(task["worker_pid"])
-        time.sleep(0.1)
-    raise TimeoutError(f"job {job_id} never ran on {node}")
-
-
 def test_pool_process_killed_mid_job_is_redelivered_and_succeeds_once(
-    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+    worker_factory: StartWorker, client_for: ClientFor, real_article: str
 ) -> None:
     env = own_queues("kill-child")
     worker = worker_factory("--concurrency=1", env=env, name="killchild")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     # Given a long job running in the worker's pool process
     job_id = client.submit(long_article(real_article))
     victim = running_pid(client, worker.nodename, job_id)
@@ -72,7 +47,7 @@ def test_pool_process_killed_mid_job_is_redelivered_and_succeeds_once(
 
 
 def test_whole_worker_killed_mid_job_completes_after_restart(
-    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+    worker_factory: StartWorker, client_for: ClientFor, real_article: str
 ) -> None:
     # Given a worker with a low visibility timeout (the limits must nest below it)
     env = {
@@ -82,7 +57,7 @@ def test_whole_worker_killed_mid_job_completes_after_restart(
         "TARJAMA_SOFT_TIME_LIMIT": "15",
     }
     first = worker_factory("--concurrency=1", env=env, name="killall1")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     job_id = client.submit(long_article(real_article, copies=2))
     running_pid(client, first.nodename, job_id)
     # When the whole worker (parent and pool) is killed with SIGKILL mid-job
@@ -97,14 +72,14 @@ def test_whole_worker_killed_mid_job_completes_after_restart(
 
 
 def test_redis_restart_while_idle(
-    base_env: dict[str, str], tmp_path: Any, worker_factory: StartWorker
+    client_for: ClientFor, tmp_path: Any, worker_factory: StartWorker
 ) -> None:
     port = free_port()
     redis = EmbeddedRedis(port).start()
     try:
         env = {"TARJAMA_REDIS_URL": redis.url}
         worker = worker_factory("--concurrency=1", env=env, name="redisrestart")
-        client = TarjamaClient(settings_from_env({**base_env, **env}))
+        client = client_for(env)
         assert client.wait(client.submit(unique_article("قبل الانقطاع.")), timeout=60).ok
         # When Redis goes away while the worker is idle
         redis.stop()
@@ -123,7 +98,7 @@ def test_redis_restart_while_idle(
 
 
 def test_poison_job_ends_as_worker_lost_after_capped_deliveries(
-    worker_factory: StartWorker, base_env: dict[str, str]
+    worker_factory: StartWorker, client_for: ClientFor
 ) -> None:
     # Given a job whose input kills its worker process every time
     marker = f"POISON{uuid.uuid4().hex[:8]}"
@@ -133,7 +108,7 @@ def test_poison_job_ends_as_worker_lost_after_capped_deliveries(
         "TARJAMA_MAX_DELIVERIES": "2",
     }
     worker = worker_factory("--concurrency=1", env=env, name="poison")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     metrics = Metrics(client.app.backend.client)
     before = metrics.snapshot().get("executions|tarjama.process_article", 0)
     # When it is submitted
@@ -151,11 +126,11 @@ def test_poison_job_ends_as_worker_lost_after_capped_deliveries(
 
 
 def test_sigterm_mid_job_finishes_it_or_returns_it(
-    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+    worker_factory: StartWorker, client_for: ClientFor, real_article: str
 ) -> None:
     env = own_queues("sigterm")
     worker = worker_factory("--concurrency=1", env=env, name="sigterm1")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     job_id = client.submit(long_article(real_article))
     running_pid(client, worker.nodename, job_id)
     # When the worker gets SIGTERM (a deploy) mid-job

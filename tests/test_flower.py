@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tasks.client import TarjamaClient
-from tests.helpers import unique_article
+from tests.helpers import long_article
 from worker.embedded import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("worker")]
@@ -83,16 +83,11 @@ def flower(
     proc.wait(timeout=30)
 
 
-def _long_article(real_article: str, copies: int = 4) -> str:
-    paragraphs = [p for p in real_article.splitlines() if p.strip()]
-    return "\n".join(f"{p} {i}" for i in range(copies) for p in paragraphs)
-
-
 def test_job_in_flower_with_progress_short_args_runtime_and_worker(
     flower: FlowerClient, client: TarjamaClient, real_article: str
 ) -> None:
     # Given a long job
-    job = unique_article(_long_article(real_article), title="مقاتلو داعش يفرون")
+    job = {**long_article(real_article, copies=4), "title": "مقاتلو داعش يفرون"}
     job_id = client.submit(job)
     # When it runs, Flower shows it in the PROGRESS state with the stage and counts
     seen_progress = None

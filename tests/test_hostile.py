@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tasks.client import TarjamaClient
-from tests.helpers import settings_from_env, unique_article
+from tests.conftest import ClientFor
+from tests.helpers import unique_article
 from worker.subprocesses import WorkerProcess
 
 pytestmark = pytest.mark.slow
@@ -63,9 +64,9 @@ class Hostile:
 
 
 @pytest.fixture(scope="module")
-def hostile(worker_factory: Callable[..., WorkerProcess], base_env: dict[str, str]) -> Hostile:
+def hostile(worker_factory: Callable[..., WorkerProcess], client_for: ClientFor) -> Hostile:
     worker = worker_factory("--concurrency=1", env=QUEUES, name="hostile")
-    return Hostile(worker, TarjamaClient(settings_from_env({**base_env, **QUEUES})))
+    return Hostile(worker, client_for(QUEUES))
 
 
 CODED = [

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tasks.client import TarjamaClient
-from tests.helpers import settings_from_env, unique_article
+from tests.conftest import ClientFor
+from tests.helpers import unique_article
 from worker.metrics import Metrics
 from worker.subprocesses import WorkerProcess
 
@@ -19,12 +19,12 @@ JOBS = 500
 
 def test_burst_of_500_jobs(
     worker_factory: Callable[..., WorkerProcess],
-    base_env: dict[str, str],
+    client_for: ClientFor,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     env = {"TARJAMA_TRANSLATE_QUEUE": "load.translate", "TARJAMA_SUMMARIZE_QUEUE": "load.summarize"}
     worker = worker_factory("--concurrency=2", env=env, name="load")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     metrics = Metrics(client.app.backend.client)
     before = metrics.snapshot()
     # Given 500 distinct small articles submitted at once

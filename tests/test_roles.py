@@ -12,19 +12,13 @@ from collections.abc import Callable
 import pytest
 
 from tasks.client import TarjamaClient
-from tests.helpers import settings_from_env, unique_article
+from tests.conftest import ClientFor
+from tests.helpers import long_article, own_queues, unique_article
 from worker.metrics import Metrics
 from worker.settings import load_settings
 from worker.subprocesses import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
-
-
-def own_queues(name: str) -> dict[str, str]:
-    return {
-        "TARJAMA_TRANSLATE_QUEUE": f"{name}.translate",
-        "TARJAMA_SUMMARIZE_QUEUE": f"{name}.summarize",
-    }
 
 
 def test_role_settings_override_concurrency_and_threads() -> None:
@@ -56,10 +50,10 @@ def test_queues_by_role_most_urgent_first(client: TarjamaClient) -> None:
 
 @pytest.mark.slow
 def test_translate_and_summarize_workers_complete_a_job_together(
-    worker_factory: StartWorker, base_env: dict[str, str]
+    worker_factory: StartWorker, client_for: ClientFor
 ) -> None:
     env = own_queues("roles")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     # Given only a translate-only worker
     translator = worker_factory("--concurrency=1", "--role=translate", env=env, name="tr")
     job_id = client.submit(unique_article("افتتحت الحكومة محطة جديدة. وقال الوزير إنها مهمة."))
@@ -83,10 +77,10 @@ def test_translate_and_summarize_workers_complete_a_job_together(
 
 @pytest.mark.slow
 def test_urgent_job_overtakes_a_bulk_backlog(
-    worker_factory: StartWorker, base_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    worker_factory: StartWorker, client_for: ClientFor, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = own_queues("priority")
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     worker_factory("--concurrency=2", env=env, name="prio")
     tag = uuid.uuid4().hex[:8]
     # Given 50 bulk jobs waiting (the worker has started on the first ones)
@@ -110,7 +104,7 @@ def test_urgent_job_overtakes_a_bulk_backlog(
 
 @pytest.mark.slow
 def test_summarize_worker_killed_mid_job_completes_once_after_restart(
-    worker_factory: StartWorker, base_env: dict[str, str], real_article: str
+    worker_factory: StartWorker, client_for: ClientFor, real_article: str
 ) -> None:
     env = {
         **own_queues("sumkill"),
@@ -118,16 +112,12 @@ def test_summarize_worker_killed_mid_job_completes_once_after_restart(
         "TARJAMA_TIME_LIMIT": "28",
         "TARJAMA_SOFT_TIME_LIMIT": "25",
     }
-    client = TarjamaClient(settings_from_env({**base_env, **env}))
+    client = client_for(env)
     metrics = Metrics(client.app.backend.client)
     before = metrics.snapshot()
     worker_factory("--concurrency=1", "--role=translate", env=env, name="sktr")
     summarizer = worker_factory("--concurrency=1", "--role=summarize", env=env, name="sksum1")
-    paragraphs = [p for p in real_article.splitlines() if p.strip()]
-    tag = uuid.uuid4().hex[:8]
-    job_id = client.submit(
-        unique_article("\n".join(f"{p} {tag}{i}" for i in range(2) for p in paragraphs))
-    )
+    job_id = client.submit(long_article(real_article, copies=2))
     # Given the job in its summary stage
     deadline = time.monotonic() + 120
     while (client.status(job_id).progress or {}).get("stage") != "summarizing":
