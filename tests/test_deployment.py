@@ -33,7 +33,14 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 
 def test_services(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) >= {"redis", "worker", "flower"}
+    assert set(compose["services"]) >= {"redis", "worker", "intake", "flower"}
+
+
+def test_tarjama_services_share_one_image_and_use_exec_form(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("worker", "intake", "flower"):
+        assert services[name]["image"] == "tarjama:latest", name
+        assert isinstance(services[name]["command"], list), f"{name}: exec form"
 
 
 def test_redis_persists_never_evicts_and_has_a_password(compose: dict[str, Any]) -> None:
