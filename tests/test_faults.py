@@ -144,3 +144,28 @@ def test_sigterm_mid_job_finishes_it_or_returns_it(
     worker_factory("--concurrency=1", env=env, name="sigterm2")
     status = client.wait(job_id, timeout=180)
     assert status.ok, status.error
+
+
+def test_result_store_outage_mid_job_is_survived(
+    worker_factory: StartWorker, client_for: ClientFor, real_article: str
+) -> None:
+    # Given a worker whose results live on a second Redis, running a long job
+    results = EmbeddedRedis().start()
+    try:
+        env = {**own_queues("transient"), "TARJAMA_RESULT_URL": results.url}
+        worker = worker_factory("--concurrency=1", env=env, name="transient")
+        client = client_for(env)
+        job_id = client.submit(long_article(real_article))
+        running_pid(client, worker.nodename, job_id)
+        # When the result store goes away for a few seconds mid-job
+        results.stop()
+        time.sleep(4)
+        results.start()
+        # Then the job still ends in a stored success (progress is best effort; storing
+        # the outcome is retried), and the worker serves the next job
+        status = client.wait(job_id, timeout=180)
+        assert status.ok, status.error
+        assert worker.alive
+        assert client.wait(client.submit(unique_article("بعد العطل.")), timeout=60).ok
+    finally:
+        results.close()

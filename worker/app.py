@@ -84,6 +84,9 @@ def celery_config(s: Settings) -> dict[str, Any]:
         },
         "result_backend_transport_options": {"visibility_timeout": s.visibility_timeout},
         "result_expires": s.result_ttl,
+        # a Redis blip while storing a state or result is retried (exponential, ~20 s max)
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": 10,
         "result_extended": False,  # the job's args are the whole article: not stored twice
         # Model loading happens in worker_process_init: give it time.
         "worker_proc_alive_timeout": 300.0,
