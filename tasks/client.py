@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from celery import states
+from celery.exceptions import BackendError
 from kombu.exceptions import OperationalError
+from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 
 from worker.app import TarjamaApp, create_app
@@ -141,16 +143,17 @@ class TarjamaClient:
             )
             sent = True
             self.ledger.confirm_submitted(job_id)
-        except (OperationalError, ConnectionError, OSError, RedisError) as exc:
+        except (OperationalError, ConnectionError, OSError, RedisError, BackendError) as exc:
             if sent:  # queued; its claim lapses unconfirmed (a resubmit may then send it again)
                 log.warning("job %s queued, but its submission not confirmed: %s", job_id, exc)
                 return Submission(job_id, "sent")
             if claimed:
                 with contextlib.suppress(RedisError, OSError):
                     self.ledger.forget_submission(job_id)  # else the lease runs out
+            where = maybe_sanitize_url(self.settings.broker)  # no password in messages
             raise SubmitError(
-                f"could not enqueue job {job_id}: Redis at {self.settings.broker} is "
-                f"unreachable ({exc}); nothing was queued, submit again later"
+                f"could not enqueue job {job_id}: Redis at {where} is unreachable or refused "
+                f"us ({exc}); nothing was queued, submit again later"
             ) from exc
         return Submission(job_id, "sent")
 

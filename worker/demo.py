@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kombu.utils.url import maybe_sanitize_url
+
 from tasks.client import TarjamaClient
 from worker.embedded import EmbeddedRedis
 from worker.models import ModelSpec, locate
@@ -62,7 +64,7 @@ def run_demo(
             _say(f"started a throwaway redis-server at {redis.url}")
             env["TARJAMA_REDIS_URL"] = redis.url
         else:
-            _say(f"using the Redis at {settings.broker}")
+            _say(f"using the Redis at {maybe_sanitize_url(settings.broker)}")
         if tiny:
             root = settings.model_cache_dir / "tiny"
             _say(f"building tiny random-weight models in {root} ({TINY_LABEL})")
