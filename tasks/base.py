@@ -156,7 +156,7 @@ class JobTask(Task):  # type: ignore[misc]
                 log.exception("job %s failed with an unexpected error", job_id)
                 failure = TarjamaError(f"unexpected {type(exc).__name__}: {exc}")
         else:
-            runtime.ledger.clear_deliveries(job_id)
+            self._forget_deliveries(job_id)
             if isinstance(outcome, Handoff):
                 # the next stage keeps the job's id, priority and short args for Flower
                 # (Task.replace raises Ignore)
