@@ -72,7 +72,7 @@ def worker(
 ) -> None:
     """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
     from worker.app import create_app
-    from worker.models import ModelSpec, locate
+    from worker.models import ModelSpec, prepare
 
     overrides: dict[str, Any] = {"role": role} if role else {}
     if concurrency:
@@ -81,9 +81,10 @@ def worker(
     app = create_app(settings)
     app.runtime.styles  # noqa: B018 - validates every style file before starting
     if not skip_preflight:
-        # In this (parent) process: finds or downloads weights; never imports torch.
+        # In this (parent) process: finds or downloads weights, converts them for the
+        # engine (in a child process), so forked workers find them ready; never imports torch.
         for model_role in model_roles(settings.role):
-            locate(ModelSpec.for_role(model_role, settings))
+            prepare(ModelSpec.for_role(model_role, settings), settings)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",
@@ -207,13 +208,19 @@ def models() -> None:
 )
 @friendly_errors
 def models_pull(role: str) -> None:
-    """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars)."""
-    from worker.models import ModelSpec, locate
+    """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars) and
+    convert them for the engine (CTranslate2: TARJAMA_COMPUTE_TYPE)."""
+    from worker.models import ModelSpec, prepare
 
     settings = load_settings()
     for model_role in model_roles(role):
         spec = ModelSpec.for_role(model_role, settings)
-        click.echo(f"{model_role}: {spec.name} -> {locate(spec)}")
+        if settings.engine == "ctranslate2":
+            click.echo(
+                f"{model_role}: {spec.name}: converting to CTranslate2 "
+                f"({settings.compute_type}) unless cached…"
+            )
+        click.echo(f"{model_role}: {spec.name} -> {prepare(spec, settings)}")
 
 
 def model_roles(role: str) -> tuple[ModelRole, ...]:

@@ -50,11 +50,12 @@ class WorkerRuntime:
         return RedisSentenceCache(self.redis, ttl) if ttl > 0 else None
 
     def start_process(self) -> None:
-        """In a freshly forked worker process: threads, then the role's models if preloading."""
-        os.environ["TOKENIZERS_PARALLELISM"] = "false"
-        import torch
+        """In a freshly forked worker process: the role's models if preloading.
 
-        torch.set_num_threads(self.settings.torch_threads)
+        Each engine sets its own threads when it loads (torch only for the transformers
+        engine: a CTranslate2 worker never imports torch).
+        """
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
         if not self.settings.preload_models:
             return
         role = self.settings.role

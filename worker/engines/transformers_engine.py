@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
 
-from worker.engines import Decoding, ModelInfo
+from worker.engines import Decoding, ModelInfo, check_input_lengths, translation_budget
 from worker.errors import ModelUnavailable, ResourceExhausted
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def _device(settings: Settings) -> torch.device:
 
 
 def _load(spec: ModelSpec, path: Path, settings: Settings) -> tuple[Any, Any, torch.device]:
+    torch.set_num_threads(settings.torch_threads)
     device = _device(settings)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
@@ -99,8 +100,7 @@ class TransformersTranslator:
         return [len(ids) for ids in self.tokenizer(list(texts))["input_ids"]]
 
     def max_new_tokens(self, source_tokens: int) -> int:
-        """Output budget proportional to the source: stops runaway repetition loops."""
-        return min(self.max_input_tokens, int(source_tokens * 1.5) + 10)
+        return translation_budget(source_tokens, self.max_input_tokens)
 
     def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
         batch: list[int] = []
@@ -117,9 +117,7 @@ class TransformersTranslator:
         self, sentences: Sequence[str], on_progress: Callable[[int], None] | None = None
     ) -> list[str]:
         lengths = self.count_tokens(sentences)
-        too_long = [n for n in lengths if n > self.max_input_tokens]
-        if too_long:
-            raise ValueError(f"sentence of {too_long[0]} tokens exceeds the model's limit")
+        check_input_lengths(lengths, self.max_input_tokens)
         order = sorted(range(len(sentences)), key=lambda i: lengths[i])
         out: list[str] = [""] * len(sentences)
         done = 0
@@ -155,8 +153,7 @@ class TransformersSummarizer:
 
     def summarize(self, prompt: str, decoding: Decoding) -> str:
         encoded = self.tokenizer(prompt, return_tensors="pt").to(self.device)
-        if encoded["input_ids"].shape[1] > self.max_input_tokens:
-            raise ValueError("summary input exceeds the model's limit; chunk it first")
+        check_input_lengths([encoded["input_ids"].shape[1]], self.max_input_tokens)
         generated = _generate(
             self.model,
             encoded,
