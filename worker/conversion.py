@@ -77,6 +77,14 @@ class Manifest:
         return cls(**json.loads((directory / MANIFEST).read_text(encoding="utf-8")))
 
 
+def read_vocabulary(directory: Path, side: str = "target") -> list[str]:
+    """A converted model's vocabulary (shared, or the source/target one)."""
+    for name in ("shared_vocabulary.json", f"{side}_vocabulary.json"):
+        if (directory / name).is_file():
+            return list(json.loads((directory / name).read_text(encoding="utf-8")))
+    raise FileNotFoundError(f"{directory} has no {side} vocabulary")
+
+
 def _slug(name: str) -> str:
     tail = "/".join(Path(name).expanduser().parts[-2:])
     return re.sub(r"[^A-Za-z0-9._-]+", "--", tail).strip("-.") or "model"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from worker.conversion import Manifest
+from worker.conversion import Manifest, read_vocabulary
 
 #: ctranslate2 4.8's BART converter reads these; BartConfig no longer carries them (seen
 #: with transformers 4.57 and 5.x). Their BART values: post-norm, layer norm on embeddings.
@@ -58,15 +58,6 @@ def _cleans_up_spaces(tokenizer: Any, kind: str) -> bool:
     return True
 
 
-def _target_vocabulary(out: Path) -> set[str]:
-    import json
-
-    for name in ("shared_vocabulary.json", "target_vocabulary.json"):
-        if (out / name).is_file():
-            return set(json.loads((out / name).read_text(encoding="utf-8")))
-    return set()
-
-
 def convert(checkpoint: Path, out: Path, compute_type: str) -> Manifest:
     from ctranslate2.converters import TransformersConverter
     from transformers import AutoTokenizer
@@ -85,7 +76,7 @@ def convert(checkpoint: Path, out: Path, compute_type: str) -> Manifest:
     tokenizer: Any = AutoTokenizer.from_pretrained(checkpoint, trust_remote_code=False)
     kind = _save_tokenizer(tokenizer, checkpoint, out)
     generation = model.generation_config
-    vocabulary = _target_vocabulary(out)
+    vocabulary = set(read_vocabulary(out))
     bad_words = [tokenizer.convert_ids_to_tokens(ids) for ids in generation.bad_words_ids or []]
     forced_bos = generation.forced_bos_token_id
     manifest = Manifest(

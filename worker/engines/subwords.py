@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from worker.conversion import Manifest
+from worker.conversion import Manifest, read_vocabulary
 
 SPIECE_UNDERLINE = "▁"
+UNKNOWN = "<unk>"
+EOS = "</s>"
 
 
 def clean_up_tokenization(text: str) -> str:
@@ -47,7 +49,9 @@ class TokenizersSubwords:
         self._clean_up = manifest.clean_up_tokenization_spaces
 
     def encode(self, texts: Sequence[str]) -> list[list[str]]:
-        return [list(e.tokens) for e in self._tokenizer.encode_batch(list(texts))]
+        # by id: a character outside the vocabulary is the unknown token, not itself
+        token = self._tokenizer.id_to_token
+        return [[token(i) for i in e.ids] for e in self._tokenizer.encode_batch(list(texts))]
 
     def decode(self, tokens: Sequence[str]) -> str:
         ids = [self._tokenizer.token_to_id(token) for token in tokens]
@@ -63,12 +67,15 @@ class MarianSubwords:
 
         self._source = spm.SentencePieceProcessor(model_file=str(directory / "source.spm"))
         self._target = spm.SentencePieceProcessor(model_file=str(directory / "target.spm"))
+        # Marian's vocabulary is not the SentencePiece model's: other pieces are unknown
+        self._vocabulary = frozenset(read_vocabulary(directory, "source"))
         self._special = frozenset(manifest.special_tokens)
         self._clean_up = manifest.clean_up_tokenization_spaces
 
     def encode(self, texts: Sequence[str]) -> list[list[str]]:
         pieces: list[list[str]] = self._source.encode(list(texts), out_type=str)
-        return [[*p, "</s>"] for p in pieces]
+        known = self._vocabulary
+        return [[*(p if p in known else UNKNOWN for p in row), EOS] for row in pieces]
 
     def decode(self, tokens: Sequence[str]) -> str:
         kept = [token for token in tokens if token not in self._special]
