@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from worker.conversion import Manifest, read_vocabulary
 
@@ -50,8 +50,10 @@ class TokenizersSubwords:
 
     def encode(self, texts: Sequence[str]) -> list[list[str]]:
         # by id: a character outside the vocabulary is the unknown token, not itself
-        token = self._tokenizer.id_to_token
-        return [[token(i) for i in e.ids] for e in self._tokenizer.encode_batch(list(texts))]
+        token = self._tokenizer.id_to_token  # an encoding's ids are all in the vocabulary
+        return [
+            [cast(str, token(i)) for i in e.ids] for e in self._tokenizer.encode_batch(list(texts))
+        ]
 
     def decode(self, tokens: Sequence[str]) -> str:
         ids = [self._tokenizer.token_to_id(token) for token in tokens]
