@@ -82,7 +82,7 @@ def run_direct(count: int) -> dict[str, Any]:
         stages.summarize(runtime, article, section["text"], section["title"], no_progress)
     seconds = time.perf_counter() - started
     return {
-        "label": f"engine on its own: 1 process × {settings.intra_threads} threads",
+        "label": f"engine on its own: 1 process × {settings.threads_per_process} threads",
         "articles": count,
         "seconds": round(seconds, 2),
         "articles_per_min": count / seconds * 60,

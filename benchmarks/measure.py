@@ -1,15 +1,18 @@
 """One benchmark row, in a fresh process: ``python -m benchmarks.measure '<Row as JSON>'``.
 
 Loads one configuration, warms it up with a short call, times ``repeats`` full calls and
-prints one JSON line: load time, median seconds per unit (article, summary, ...), target
-tokens per unit, the lengths checked, and this process's peak RSS.
+prints one JSON line: load time, the best time per unit (article, summary, ...) and every
+run's, target tokens per unit (lengths checked), and this process's peak RSS.
+
+Best of N, not the median: on a shared machine a run can be slowed several times over by
+other processes (torch's thread pool suffers most), and the fastest run is the one least
+disturbed, for every engine alike.
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import statistics
 import sys
 import threading
 import time
@@ -286,7 +289,7 @@ def _timed(
         "key": row.key,
         "load_s": round(load_s, 2),
         "unit": unit,
-        "seconds": round(statistics.median(runs), 3),
+        "seconds": round(min(runs), 3),
         "runs": [round(r, 3) for r in runs],
         "target_tokens": target_tokens,
     }

@@ -13,7 +13,7 @@ from worker.settings import load_settings
 def test_defaults_are_ctranslate2_int8_one_thread() -> None:
     settings = load_settings()
     assert (settings.engine, settings.compute_type) == ("ctranslate2", "int8")
-    assert (settings.intra_threads, settings.inter_threads) == (1, 1)
+    assert (settings.threads_per_process, settings.inter_threads) == (1, 1)
 
 
 @pytest.mark.parametrize("compute_type", ["float16", "int8_float16"])
@@ -39,5 +39,7 @@ def test_processes_follow_the_engine_threads() -> None:
     expected = max(1, cores // 2)
     assert load_settings(engine="ctranslate2", intra_threads=2).worker_concurrency == expected
     assert load_settings(engine="transformers", torch_threads=2).worker_concurrency == expected
-    # and each engine reads its own thread setting only
-    assert load_settings(engine="ctranslate2", torch_threads=2).threads_per_process == 1
+    # and CTranslate2's own setting wins over torch_threads, which is its default
+    assert load_settings(torch_threads=2).threads_per_process == 2
+    assert load_settings(torch_threads=2, intra_threads=1).threads_per_process == 1
+    assert load_settings(engine="transformers", intra_threads=2).threads_per_process == 1

@@ -91,8 +91,12 @@ class Settings(BaseSettings):
         "float16 or int8_float16 on CUDA.",
     )
     torch_threads: int = Field(1, ge=1, le=256, description="Torch threads per worker process.")
-    intra_threads: int = Field(
-        1, ge=1, le=256, description="CTranslate2 threads per model call (per worker process)."
+    intra_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="CTranslate2 threads per model call (per worker process); defaults to "
+        "torch_threads, so one setting sizes a process for either engine.",
     )
     inter_threads: int = Field(
         1,
@@ -181,8 +185,10 @@ class Settings(BaseSettings):
 
     @property
     def threads_per_process(self) -> int:
-        """Threads one job uses: the engine's own thread setting."""
-        return self.torch_threads if self.engine == "transformers" else self.intra_threads
+        """Threads one job uses: CTranslate2's intra_threads, else torch_threads."""
+        if self.engine == "ctranslate2" and self.intra_threads is not None:
+            return self.intra_threads
+        return self.torch_threads
 
     @property
     def worker_concurrency(self) -> int:

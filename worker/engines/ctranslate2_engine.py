@@ -13,6 +13,8 @@ target prefix, forced EOS, suppressed words), so both engines agree token for to
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -36,6 +38,27 @@ if TYPE_CHECKING:
     from worker.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+    return trim
+
+
+def release_free_memory() -> None:
+    """Hand the heap's free pages back to the system after a call.
+
+    Decoding grows its caches step by step; glibc keeps the freed, fragmented heap, and a
+    worker process's resident memory crept up job after job (measured: from 0.77 to
+    0.93 GB over four articles). Trimming after each call costs milliseconds.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _warn_mkl_on_amd() -> None:
@@ -112,6 +135,8 @@ class CTranslate2Model:
             if "out of memory" in str(exc).lower():  # retried: another process may hold it
                 raise ResourceExhausted(f"out of memory during generation: {exc}") from exc
             raise
+        finally:
+            release_free_memory()
         outputs: list[list[str]] = [[] for _ in sources]
         skip = len(m.target_prefix)
         for index, result in zip(order, results, strict=True):
@@ -194,7 +219,7 @@ def _load(
             str(directory),
             device=settings.device,
             compute_type=settings.compute_type,
-            intra_threads=settings.intra_threads,
+            intra_threads=settings.threads_per_process,
             inter_threads=settings.inter_threads,
         )
         subwords = load_subwords(directory, manifest)
