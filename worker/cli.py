@@ -210,17 +210,21 @@ def models() -> None:
 def models_pull(role: str) -> None:
     """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars) and
     convert them for the engine (CTranslate2: TARJAMA_COMPUTE_TYPE)."""
-    from worker.models import ModelSpec, prepare
+    from worker.conversion import converted_dir, ensure_converted, is_converted
+    from worker.models import ModelSpec, locate
 
     settings = load_settings()
+    compute_type = settings.compute_type
     for model_role in model_roles(role):
         spec = ModelSpec.for_role(model_role, settings)
-        if settings.engine == "ctranslate2":
-            click.echo(
-                f"{model_role}: {spec.name}: converting to CTranslate2 "
-                f"({settings.compute_type}) unless cached…"
-            )
-        click.echo(f"{model_role}: {spec.name} -> {prepare(spec, settings)}")
+        checkpoint = locate(spec)
+        click.echo(f"{model_role}: {spec.name} -> {checkpoint}")
+        if settings.engine != "ctranslate2":
+            continue
+        if not is_converted(converted_dir(spec, checkpoint, compute_type)):
+            click.echo(f"{model_role}: converting to CTranslate2 ({compute_type}), once…")
+        converted = ensure_converted(spec, checkpoint, compute_type)
+        click.echo(f"{model_role}: CTranslate2 {compute_type} -> {converted}")
 
 
 def model_roles(role: str) -> tuple[ModelRole, ...]:
