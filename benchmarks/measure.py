@@ -68,11 +68,21 @@ def _id_range(config: dict[str, Any]) -> tuple[int, int]:
     return 5, pad if pad > 5 else int(config["vocab_size"])
 
 
-def _summary_decoding() -> Any:
-    """The standard style's decoding (beams, length penalty, no-repeat n-grams)."""
+def _article_job(config: dict[str, Any]) -> Workload:
+    return workload.article(_id_range(config), config["eos_token_id"])
+
+
+def _summary_job(config: dict[str, Any]) -> tuple[Workload, dict[str, Any]]:
+    """The summary input, and the standard style's length penalty and no-repeat n-grams."""
     from worker.styles import StyleBook
 
-    return StyleBook.load().get("standard").decoding
+    decoding = StyleBook.load().get("standard").decoding
+    job = workload.summary_input(_id_range(config), config["bos_token_id"], config["eos_token_id"])
+    extra = {
+        "length_penalty": decoding.length_penalty,
+        "no_repeat_ngram_size": decoding.no_repeat_ngram_size,
+    }
+    return job, extra
 
 
 # --- transformers -------------------------------------------------------------------
@@ -114,7 +124,7 @@ class HfRunner:
 
 def _hf_translation(row: Row) -> dict[str, Any]:
     runner = HfRunner(row.translation_model, row.threads)
-    job = workload.article(_id_range(runner.config), runner.config["eos_token_id"])
+    job = _article_job(runner.config)
     order = sorted(job.sources, key=len)
 
     def once() -> None:
@@ -130,14 +140,8 @@ def _hf_translation(row: Row) -> dict[str, Any]:
 
 def _hf_summary(row: Row) -> dict[str, Any]:
     runner = HfRunner(row.summary_model, row.threads)
-    config = runner.config
-    job = workload.summary_input(_id_range(config), config["bos_token_id"], config["eos_token_id"])
-    decoding = _summary_decoding()
-    extra = {
-        "length_penalty": decoding.length_penalty,
-        "no_repeat_ngram_size": decoding.no_repeat_ngram_size,
-        "early_stopping": True,
-    }
+    job, extra = _summary_job(runner.config)
+    extra["early_stopping"] = True  # as the transformers engine summarizes
 
     def once() -> None:
         runner.generate(job.sources, row.beams, job.target_length, **extra)
@@ -198,18 +202,12 @@ class TarjamaRunner:
 
 
 def _article_for(runner: TarjamaRunner) -> tuple[Workload, list[list[str]]]:
-    job = workload.article(_id_range(runner.config), runner.config["eos_token_id"])
+    job = _article_job(runner.config)
     return job, runner.tokens(job)
 
 
 def _summary_for(runner: TarjamaRunner) -> tuple[Workload, list[list[str]], dict[str, Any]]:
-    config = runner.config
-    job = workload.summary_input(_id_range(config), config["bos_token_id"], config["eos_token_id"])
-    decoding = _summary_decoding()
-    extra = {
-        "length_penalty": decoding.length_penalty,
-        "no_repeat_ngram_size": decoding.no_repeat_ngram_size,
-    }
+    job, extra = _summary_job(runner.config)
     return job, runner.tokens(job), extra
 
 
