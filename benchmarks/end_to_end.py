@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks.measure import peak_rss_mb
 from benchmarks.rows import clean_env
 
 DIRECT = "direct"
@@ -47,14 +47,6 @@ def article_jobs(count: int) -> list[dict[str, Any]]:
     text = sample_article_path().read_text(encoding="utf-8")
     run = uuid.uuid4().hex[:8]
     return [{"text": text, "id": f"bench-{run}-{i}"} for i in range(count)]
-
-
-def _vm_hwm_mb(pid: int) -> float:
-    """A process's peak resident set (VmHWM), from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def run_direct(count: int) -> dict[str, Any]:
@@ -87,7 +79,7 @@ def run_direct(count: int) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "articles_per_min": count / seconds * 60,
         "load_s": round(load_s, 2),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -124,7 +116,7 @@ def measure_queue(env: dict[str, str], count: int, processes: int, label: str) -
                 ids = [client.submit(job) for job in article_jobs(count)]
                 statuses = [client.wait(job_id, timeout=3600, poll=0.05) for job_id in ids]
                 seconds = time.perf_counter() - started
-                peak = max((_vm_hwm_mb(pid) for pid in worker.children()), default=0.0)
+                peak = max((peak_rss_mb(pid) for pid in worker.children()), default=0.0)
             finally:
                 client.close()
             failed = [s.error for s in statuses if not s.ok]

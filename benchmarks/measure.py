@@ -12,7 +12,6 @@ disturbed, for every engine alike.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import threading
 import time
@@ -45,6 +44,18 @@ class Row:
 
     def as_json(self) -> str:
         return json.dumps(asdict(self))
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak resident set since it started its program (VmHWM).
+
+    Not ``ru_maxrss``: Linux carries that over ``fork`` and ``exec``, so a row started by a
+    parent that had built the twins (2 GB) would report the parent's peak.
+    """
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 class LengthMismatch(AssertionError):
@@ -309,8 +320,7 @@ def main(argv: list[str]) -> int:
         result = MEASURES[(row.engine, row.task)](row)
     except LengthMismatch as exc:
         result = {"key": row.key, "error": str(exc)}
-    # ru_maxrss is in KiB on Linux: the high-water mark of this process, models included
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    result["peak_rss_mb"] = round(peak_rss_mb())
     print(json.dumps(result))
     return 0 if "error" not in result else 1
 
