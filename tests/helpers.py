@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -116,3 +117,53 @@ def running_pid(client: TarjamaClient, node: str, job_id: str, timeout: float = 
                 return int(task["worker_pid"])
         time.sleep(0.1)
     raise TimeoutError(f"job {job_id} never ran on {node}")
+
+
+class TaskEvents:
+    """Celery task events, recorded in a background thread while the ``with`` block runs.
+
+    The workers' own account of what ran: ``received(job_id)`` lists the task name of
+    every delivery of the job (a redelivered stage shows up twice), ``started(job_id)``
+    counts its executions.
+    """
+
+    def __init__(self, client: TarjamaClient) -> None:
+        self.app = client.app
+        self.events: list[dict[str, Any]] = []
+        self._receiver: Any = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    def _run(self) -> None:
+        with self.app.connection_for_read() as connection:
+            self._receiver = self.app.events.Receiver(
+                connection, handlers={"*": self.events.append}
+            )
+            self._ready.set()
+            self._receiver.capture(limit=None, timeout=None, wakeup=False)
+
+    def __enter__(self) -> TaskEvents:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        time.sleep(0.5)  # the receiver's queue is bound once capture() consumes
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(1.0)  # let the last events arrive
+        if self._receiver is not None:
+            self._receiver.should_stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def received(self, job_id: str) -> list[str]:
+        return [
+            str(e.get("name"))
+            for e in self.events
+            if e.get("type") == "task-received" and e.get("uuid") == job_id
+        ]
+
+    def started(self, job_id: str) -> int:
+        return sum(
+            1 for e in self.events if e.get("type") == "task-started" and e.get("uuid") == job_id
+        )

@@ -62,7 +62,7 @@ def test_demo_tiny_prints_a_result_and_leaves_nothing_behind(tmp_path: Path) -> 
     assert TINY_LABEL in done.stdout
     assert "## Summary (standard" in done.stdout
     assert re.search(r"-- job art-[0-9a-f]{32}: 8 paragraphs", done.stdout)
-    assert "PROGRESS translating" in done.stderr
+    assert re.search(r"submitted job art-[0-9a-f]{32}; waiting", done.stderr)
     # and leaves no process behind
     port, pid = _started(done.stderr)
     assert not _port_open(port)

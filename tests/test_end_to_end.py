@@ -38,7 +38,7 @@ def test_real_article_end_to_end(client: TarjamaClient, real_article: str) -> No
     assert "".join(sources).replace(" ", "") == "".join(paragraphs).replace(" ", "")
     assert result["summary"]["text"]
     assert result["summary"]["style"] == "standard"
-    assert result["models"]["translation"]["engine"] == "transformers"
+    assert result["models"]["translation"]["engine"] == "ctranslate2"  # the default
     assert result["timings"]["translation_s"] > 0
     assert result["timings"]["summary_s"] > 0
     assert result["article"]["id"] == job["id"]

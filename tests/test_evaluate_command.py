@@ -71,7 +71,7 @@ def test_translation_end_to_end_table(tmp_path: Path, base_env: dict[str, str]) 
     lines = done.stdout.splitlines()
     assert lines[0].split()[:7] == ["config", "model", "engine", "compute", "beams", "BLEU", "chrF"]
     row = lines[1].split()
-    assert row[:5] == ["A", "marian", "transformers", "float32", "2"]
+    assert row[:5] == ["A", "marian", "ctranslate2", "int8", "2"]  # the default engine
     assert row[7] == "4"  # segments
     assert any(line.startswith("bleu: nrefs:1|case:mixed|eff:no|tok:13a") for line in lines)
     assert any(line.startswith("chrf: nrefs:1|") for line in lines)
@@ -120,6 +120,30 @@ def test_evaluated_output_is_what_the_worker_delivers(
     assert status.result is not None
     evaluated = json.loads(outputs.read_text("utf-8"))["output"]
     assert evaluated == status.result["text"]
+
+
+def test_compare_engines_shows_the_cost_of_quantization(
+    tmp_path: Path, base_env: dict[str, str]
+) -> None:
+    # Given Arabic pairs
+    data = write_tsv(tmp_path / "ar-en.tsv", ARABIC_PAIRS)
+    # When transformers fp32 is compared with CTranslate2 int8 on the same data
+    report = evaluate_json(
+        base_env,
+        "translation",
+        data,
+        "--engine",
+        "transformers",
+        "--compare",
+        "--engine ctranslate2 --compute int8",
+    )
+    # Then both engines ran the same segments and the difference is reported
+    a, b = report["runs"]
+    assert (a["model"]["engine"], a["model"]["compute_type"]) == ("transformers", "float32")
+    assert (b["model"]["engine"], b["model"]["compute_type"]) == ("ctranslate2", "int8")
+    assert a["segments"] == b["segments"] == len(ARABIC_PAIRS)
+    (difference,) = report["differences"]
+    assert {"bleu", "chrf", "speedup"} <= set(difference)
 
 
 def test_compare_prints_both_rows_and_the_difference(
@@ -261,4 +285,4 @@ def test_summary_command_table(tmp_path: Path, base_env: dict[str, str]) -> None
     assert done.returncode == 0, done.stderr
     header, row = done.stdout.splitlines()[:2]
     assert header.split()[5:10] == ["style", "R-1", "R-2", "R-L", "R-Lsum"]
-    assert row.split()[:6] == ["A", "bart", "transformers", "float32", "4", "brief"]
+    assert row.split()[:6] == ["A", "bart", "ctranslate2", "int8", "4", "brief"]

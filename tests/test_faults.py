@@ -17,9 +17,8 @@ import pytest
 
 from tasks.client import SubmitError
 from tests.conftest import ClientFor
-from tests.helpers import long_article, own_queues, running_pid, unique_article
+from tests.helpers import TaskEvents, long_article, own_queues, running_pid, unique_article
 from worker.embedded import EmbeddedRedis, free_port
-from worker.metrics import Metrics
 from worker.subprocesses import WorkerProcess
 
 pytestmark = pytest.mark.slow
@@ -109,17 +108,15 @@ def test_poison_job_ends_as_worker_lost_after_capped_deliveries(
     }
     worker = worker_factory("--concurrency=1", env=env, name="poison")
     client = client_for(env)
-    metrics = Metrics(client.app.backend.client)
-    before = metrics.snapshot().get("executions|tarjama.process_article", 0)
-    # When it is submitted
-    job_id = client.submit(unique_article(f"خبر {marker} مسموم."))
-    # Then after 2 deliveries that killed their process, the third stores a failure
-    status = client.wait(job_id, timeout=180)
+    with TaskEvents(client) as events:
+        # When it is submitted
+        job_id = client.submit(unique_article(f"خبر {marker} مسموم."))
+        # Then after 2 deliveries that killed their process, the third stores a failure
+        status = client.wait(job_id, timeout=180)
     assert status.error is not None
     assert status.error["code"] == "worker_lost"
     assert "died 2 times" in status.error["message"]
-    after = metrics.snapshot().get("executions|tarjama.process_article", 0)
-    assert after - before == 3
+    assert events.received(job_id) == ["tarjama.process_article"] * 3
     # and the worker serves the next job
     assert worker.alive
     assert client.wait(client.submit(unique_article("خبر سليم.")), timeout=60).ok

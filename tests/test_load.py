@@ -4,44 +4,39 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections import Counter
 
 import pytest
 
-from tests.conftest import ClientFor
-from tests.helpers import unique_article
-from worker.metrics import Metrics
-from worker.subprocesses import WorkerProcess
+from tests.conftest import ClientFor, StartWorker
+from tests.helpers import TaskEvents, own_queues, unique_article
 
 pytestmark = pytest.mark.slow
 JOBS = 500
+STAGES = ("tarjama.process_article", "tarjama.process_article.summarize")
 
 
 def test_burst_of_500_jobs(
-    worker_factory: Callable[..., WorkerProcess],
-    client_for: ClientFor,
-    capsys: pytest.CaptureFixture[str],
+    worker_factory: StartWorker, client_for: ClientFor, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env = {"TARJAMA_TRANSLATE_QUEUE": "load.translate", "TARJAMA_SUMMARIZE_QUEUE": "load.summarize"}
+    env = own_queues("load")
     worker = worker_factory("--concurrency=2", env=env, name="load")
     client = client_for(env)
-    metrics = Metrics(client.app.backend.client)
-    before = metrics.snapshot()
-    # Given 500 distinct small articles submitted at once
-    started = time.monotonic()
-    ids = [client.submit(unique_article(f"خبر قصير رقم {i}.")) for i in range(JOBS)]
-    submitted = time.monotonic() - started
-    assert len(set(ids)) == JOBS
-    # When the two worker processes drain the queue
-    statuses = [client.wait(job_id, timeout=900, poll=0.5) for job_id in ids]
-    drained = time.monotonic() - started
+    with TaskEvents(client) as events:
+        # Given 500 distinct small articles submitted at once
+        started = time.monotonic()
+        ids = [client.submit(unique_article(f"خبر قصير رقم {i}.")) for i in range(JOBS)]
+        submitted = time.monotonic() - started
+        assert len(set(ids)) == JOBS
+        # When the two worker processes drain the queue
+        statuses = [client.wait(job_id, timeout=900, poll=0.05) for job_id in ids]
+        drained = time.monotonic() - started
     # Then every job has one stored success, none lost
     assert sum(s.ok for s in statuses) == JOBS, [s.error for s in statuses if not s.ok][:3]
-    # and none computed twice: each stage ran exactly once per job
-    after = metrics.snapshot()
-    for stage in ("tarjama.process_article", "tarjama.process_article.summarize"):
-        key = f"executions|{stage}"
-        assert after.get(key, 0) - before.get(key, 0) == JOBS, key
+    # and none computed twice: each stage of each job was delivered and started once
+    deliveries = Counter(name for job_id in ids for name in events.received(job_id))
+    assert deliveries == dict.fromkeys(STAGES, JOBS)
+    assert all(events.started(job_id) == len(STAGES) for job_id in ids)
     assert worker.alive
     with capsys.disabled():
         print(

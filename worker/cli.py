@@ -73,7 +73,7 @@ def worker(
 ) -> None:
     """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
     from worker.app import create_app
-    from worker.models import ModelSpec, locate
+    from worker.models import ModelSpec, prepare
 
     settings = load_settings(**({"role": role} if role else {}))
     settings = settings.for_role(settings.role)  # the role's own concurrency and threads
@@ -82,9 +82,10 @@ def worker(
     app = create_app(settings)
     app.runtime.styles  # noqa: B018 - validates every style file before starting
     if not skip_preflight:
-        # In this (parent) process: finds or downloads weights; never imports torch.
+        # In this (parent) process: finds or downloads weights, converts them for the
+        # engine (in a child process), so forked workers find them ready; never imports torch.
         for model_role in model_roles(settings.role):
-            locate(ModelSpec.for_role(model_role, settings))
+            prepare(ModelSpec.for_role(model_role, settings), settings)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",
@@ -208,13 +209,23 @@ def models() -> None:
 )
 @friendly_errors
 def models_pull(role: str) -> None:
-    """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars)."""
+    """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars) and
+    convert them for the engine (CTranslate2: TARJAMA_COMPUTE_TYPE)."""
+    from worker.conversion import converted_dir, ensure_converted, is_converted
     from worker.models import ModelSpec, locate
 
     settings = load_settings()
+    compute_type = settings.compute_type
     for model_role in model_roles(role):
         spec = ModelSpec.for_role(model_role, settings)
-        click.echo(f"{model_role}: {spec.name} -> {locate(spec)}")
+        checkpoint = locate(spec)
+        click.echo(f"{model_role}: {spec.name} -> {checkpoint}")
+        if settings.engine != "ctranslate2":
+            continue
+        if not is_converted(converted_dir(spec, checkpoint, compute_type)):
+            click.echo(f"{model_role}: converting to CTranslate2 ({compute_type}), once…")
+        converted = ensure_converted(spec, checkpoint, compute_type)
+        click.echo(f"{model_role}: CTranslate2 {compute_type} -> {converted}")
 
 
 def model_roles(role: str) -> tuple[ModelRole, ...]:

@@ -9,6 +9,7 @@ before forking (a pre-flight that refuses to start a worker with no weights).
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import time
@@ -149,10 +150,24 @@ def locate(spec: ModelSpec) -> Path:
     return _check_checkpoint_dir(spec, Path(downloaded))
 
 
+def prepare(spec: ModelSpec, settings: Settings) -> Path:
+    """Everything a worker process will load, on disk: the checkpoint (downloaded if
+    allowed) and, for the CTranslate2 engine, its converted copy. Imports no torch (the
+    conversion runs in a child process), so the CLI runs it before forking workers."""
+    checkpoint = locate(spec)
+    if settings.engine != "ctranslate2":
+        return checkpoint
+    from worker.conversion import ensure_converted
+
+    return ensure_converted(spec, checkpoint, settings.compute_type)
+
+
 class ModelRegistry:
     """The models of one worker process: loaded on first use, then kept.
 
-    Never call it in the Celery parent process: torch must first run after the fork.
+    Never call it in the Celery parent process: torch must first run after the fork, and
+    CTranslate2 objects are not fork-safe. Should a process with loaded models fork anyway,
+    the child drops what it inherited and loads its own.
     """
 
     def __init__(
@@ -161,17 +176,27 @@ class ModelRegistry:
         self.settings = settings
         self.on_load = on_load
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self._translator: Translator | None = None
         self._summarizer: Summarizer | None = None
         self.load_seconds: dict[ModelRole, float] = {}
 
+    def _forget_if_forked(self) -> None:
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._lock = threading.Lock()
+            self._translator = self._summarizer = None
+            self.load_seconds = {}
+
     def translator(self) -> Translator:
+        self._forget_if_forked()
         with self._lock:
             if self._translator is None:
                 self._translator = self._timed("translation", self._backend().load_translator)
             return self._translator
 
     def summarizer(self) -> Summarizer:
+        self._forget_if_forked()
         with self._lock:
             if self._summarizer is None:
                 self._summarizer = self._timed("summary", self._backend().load_summarizer)
@@ -183,6 +208,10 @@ class ModelRegistry:
             from worker.engines import transformers_engine
 
             return transformers_engine
+        if self.settings.engine == "ctranslate2":
+            from worker.engines import ctranslate2_engine
+
+            return ctranslate2_engine
         raise ConfigurationError(f"TARJAMA_ENGINE={self.settings.engine!r} is not available")
 
     @property

@@ -66,12 +66,13 @@ class WorkerRuntime:
         return RedisSentenceCache(self.redis, ttl) if ttl > 0 else None
 
     def start_process(self, nodename: str | None = None) -> None:
-        """In a freshly forked worker process: threads, then the role's models if preloading."""
+        """In a freshly forked worker process: the role's models if preloading.
+
+        Each engine sets its own threads when it loads (torch only for the transformers
+        engine: a CTranslate2 worker never imports torch).
+        """
         self.nodename = nodename or self.nodename
         os.environ["TOKENIZERS_PARALLELISM"] = "false"
-        import torch
-
-        torch.set_num_threads(self.settings.torch_threads)
         if not self.settings.preload_models:
             return
         role = self.settings.role

@@ -24,6 +24,9 @@ REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")
 
 Engine = Literal["transformers", "ctranslate2"]
 Device = Literal["cpu", "cuda", "auto"]
+ComputeType = Literal["int8", "int8_float32", "float32", "float16", "int8_float16"]
+#: Compute types that need a GPU.
+CUDA_ONLY_COMPUTE_TYPES = ("float16", "int8_float16")
 Role = Literal["all", "translate", "summarize"]
 IntakeFault = Literal["none", "exit-after-enqueue"]
 
@@ -79,8 +82,31 @@ class Settings(BaseSettings):
     )
     offline: bool = Field(False, description="Never reach the Hub; use cached or local models.")
     device: Device = Field("cpu", description="cpu, cuda or auto.")
-    engine: Engine = Field("transformers", description="Inference engine for both models.")
+    engine: Engine = Field(
+        "ctranslate2",
+        description="Inference engine for both models: ctranslate2 (fast, converted once into "
+        "the model cache) or transformers (the reference).",
+    )
+    compute_type: ComputeType = Field(
+        "int8",
+        description="CTranslate2 weights and arithmetic: int8, int8_float32, float32; "
+        "float16 or int8_float16 on CUDA.",
+    )
     torch_threads: int = Field(1, ge=1, le=256, description="Torch threads per worker process.")
+    intra_threads: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="CTranslate2 threads per model call (per worker process); defaults to "
+        "torch_threads, so one setting sizes a process for either engine.",
+    )
+    inter_threads: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="CTranslate2 replicas per model: calls that run in parallel within one "
+        "process (pays off with --pool threads; prefork runs one job per process).",
+    )
     preload_models: bool = Field(
         True, description="Load the role's models when a worker process starts, not on first job."
     )
@@ -88,7 +114,11 @@ class Settings(BaseSettings):
     # --- Decoding ----------------------------------------------------------------------
     translation_beams: int = Field(4, ge=1, le=16, description="Beam size for translation.")
     translation_batch_tokens: int = Field(
-        4096, ge=64, description="Source tokens per generate() call (sentences sorted by length)."
+        4096,
+        ge=64,
+        description="Padded source tokens per batch (sentences sorted by length): one "
+        "generate() call each with transformers; CTranslate2 takes the article in one call "
+        "and splits it at this size.",
     )
     default_summary_style: str = Field("standard", min_length=1)
     sentence_cache_ttl: int = Field(
@@ -122,7 +152,7 @@ class Settings(BaseSettings):
     # --- Worker ------------------------------------------------------------------------
     role: Role = Field("all", description="Which stages this worker runs (and models it loads).")
     concurrency: int | None = Field(
-        None, ge=1, description="Worker processes; defaults to cores // torch_threads."
+        None, ge=1, description="Worker processes; defaults to cores // the engine's threads."
     )
     translate_concurrency: int | None = Field(
         None, ge=1, description="Overrides concurrency for --role translate workers."
@@ -202,6 +232,11 @@ class Settings(BaseSettings):
                 f"TARJAMA_VISIBILITY_TIMEOUT ({self.visibility_timeout}), or Redis hands a "
                 "running job to a second worker"
             )
+        if self.compute_type in CUDA_ONLY_COMPUTE_TYPES and self.device == "cpu":
+            raise ValueError(
+                f"TARJAMA_COMPUTE_TYPE={self.compute_type} needs TARJAMA_DEVICE=cuda; on a CPU "
+                "use int8, int8_float32 or float32"
+            )
         return self
 
     # --- Derived -----------------------------------------------------------------------
@@ -214,10 +249,17 @@ class Settings(BaseSettings):
         return self.result_url or self.redis_url
 
     @property
+    def threads_per_process(self) -> int:
+        """Threads one job uses: CTranslate2's intra_threads, else torch_threads."""
+        if self.engine == "ctranslate2" and self.intra_threads is not None:
+            return self.intra_threads
+        return self.torch_threads
+
+    @property
     def worker_concurrency(self) -> int:
         if self.concurrency is not None:
             return self.concurrency
-        return max(1, (os.cpu_count() or 1) // self.torch_threads)
+        return max(1, (os.cpu_count() or 1) // self.threads_per_process)
 
     def for_role(self, role: Role) -> Settings:
         """These settings with the role's own concurrency and threads, where set."""

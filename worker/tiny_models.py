@@ -4,13 +4,17 @@ Real tokenizers trained here (SentencePiece for MarianMT and T5, byte-level BPE 
 and real model classes with the real special-token layout, but a few thousand random
 weights. They run the same loading and generation code as the published models; their
 output is gibberish, and everything that shows it says so.
+
+Given a ``shape`` (a published architecture, e.g. ``benchmarks/shapes/*.json``), the same
+builders make a *shape twin*: the real layer sizes and vocabulary size, random weights (the
+tokenizer's vocabulary is padded with filler tokens up to the model's).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +88,45 @@ def _train_spm(lines: Sequence[str], prefix: Path, vocab_size: int, **special: i
     return prefix.with_suffix(".model")
 
 
-def _save(model: object, tokenizer: object, out: Path) -> Path:
+#: Keys of a shape file that are not config fields.
+_SHAPE_NOTES = ("_about", "architectures", "model_type", "generation_defaults")
+
+
+def _shape_options(shape: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The config fields of a published architecture (notes and generation defaults dropped)."""
+    return {k: v for k, v in (shape or {}).items() if k not in _SHAPE_NOTES}
+
+
+#: Config options that only generation reads.
+_GENERATION_KEYS = ("bad_words_ids", "forced_bos_token_id")
+
+
+def _fillers(count: int) -> list[str]:
+    """Tokens that pad a trained vocabulary up to a published model's vocabulary size."""
+    return [f"<filler_{i}>" for i in range(count)]
+
+
+def _save(model: object, tokenizer: object, out: Path, options: Mapping[str, Any]) -> Path:
+    """Save model and tokenizer; generation options go into ``generation_config.json``.
+
+    (A config built with ``bad_words_ids`` or ``forced_bos_token_id`` silently drops them:
+    they belong to the generation config, where the published checkpoints' loaders put them.)
+    """
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    for key in _GENERATION_KEYS:
+        if key in options:
+            setattr(model.generation_config, key, options[key])  # type: ignore[attr-defined]
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)  # type: ignore[attr-defined]
     tokenizer.save_pretrained(out)  # type: ignore[attr-defined]
     return out
 
 
-def build_marian(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
+def build_marian(
+    out: Path, lines: Iterable[str], *, seed: int = 0, shape: Mapping[str, Any] | None = None
+) -> Path:
     """A MarianMT (opus-mt layout: eos=0, unk=1, pad=last) with a shared SentencePiece vocab."""
     import sentencepiece as spm
     import torch
@@ -108,6 +140,8 @@ def build_marian(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
     vocab = {"</s>": 0, "<unk>": 1}
     for piece in pieces:
         vocab.setdefault(piece, len(vocab))
+    for filler in _fillers(_shape_options(shape).get("vocab_size", 0) - len(vocab) - 1):
+        vocab[filler] = len(vocab)
     vocab["<pad>"] = len(vocab)
     for name in ("source.spm", "target.spm"):
         (work / name).write_bytes(spm_path.read_bytes())
@@ -139,13 +173,16 @@ def build_marian(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
         "forced_eos_token_id": 0,
         "decoder_start_token_id": pad,
         "bad_words_ids": [[pad]],
+        **_shape_options(shape),
     }
     config = MarianConfig(**options)
     torch.manual_seed(seed)
-    return _save(MarianMTModel(config), tokenizer, out)
+    return _save(MarianMTModel(config), tokenizer, out, options)
 
 
-def build_bart(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
+def build_bart(
+    out: Path, lines: Iterable[str], *, seed: int = 0, shape: Mapping[str, Any] | None = None
+) -> Path:
     """A BART (distilbart layout: bos=0, pad=1, eos=2) with a byte-level BPE trained here."""
     import torch
     from tokenizers import ByteLevelBPETokenizer
@@ -162,6 +199,11 @@ def build_bart(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
         show_progress=False,
     )
     bpe.save_model(str(work))
+    vocab_file = work / "vocab.json"
+    vocab: dict[str, int] = json.loads(vocab_file.read_text(encoding="utf-8"))
+    for filler in _fillers(_shape_options(shape).get("vocab_size", 0) - len(vocab)):
+        vocab[filler] = len(vocab)
+    vocab_file.write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     tokenizer = BartTokenizer(vocab=str(work / "vocab.json"), merges=str(work / "merges.txt"))
     options: dict[str, Any] = {
         "vocab_size": len(tokenizer),
@@ -179,10 +221,11 @@ def build_bart(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
         "decoder_start_token_id": 2,
         "forced_bos_token_id": 0,
         "forced_eos_token_id": 2,
+        **_shape_options(shape),
     }
     config = BartConfig(**options)
     torch.manual_seed(seed)
-    return _save(BartForConditionalGeneration(config), tokenizer, out)
+    return _save(BartForConditionalGeneration(config), tokenizer, out, options)
 
 
 def build_t5(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
@@ -217,7 +260,7 @@ def build_t5(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
     }
     config = T5Config(**options)
     torch.manual_seed(seed)
-    return _save(T5ForConditionalGeneration(config), tokenizer, out)
+    return _save(T5ForConditionalGeneration(config), tokenizer, out, options)
 
 
 def build_tiny_models(root: Path, lines: Sequence[str] | None = None) -> dict[str, Path]:

@@ -1,8 +1,9 @@
 """Inference engines behind two small Protocols.
 
 The pipeline knows engines only through :class:`Translator` and :class:`Summarizer`. Each
-backend module (``transformers_engine``, later others) implements both; importing this
-package imports no torch.
+backend module (``transformers_engine``, ``ctranslate2_engine``) implements both, with
+``load_translator(spec, path, settings)`` and ``load_summarizer(spec, path, settings)``;
+importing this package imports no torch.
 """
 
 from __future__ import annotations
@@ -38,6 +39,23 @@ class Decoding:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+OUTPUT_RATIO, OUTPUT_MARGIN = 1.5, 10
+#: the budget rule as it enters sentence-cache keys
+BUDGET_RULE = f"max_new={OUTPUT_RATIO}x+{OUTPUT_MARGIN}"
+
+
+def translation_budget(source_tokens: int, limit: int) -> int:
+    """New tokens a translation may take: proportional to the source, which stops runaway
+    repetition loops (the same rule in every engine, so their outputs agree)."""
+    return min(limit, int(source_tokens * OUTPUT_RATIO) + OUTPUT_MARGIN)
+
+
+def check_input_lengths(lengths: Sequence[int], limit: int) -> None:
+    too_long = [n for n in lengths if n > limit]
+    if too_long:
+        raise ValueError(f"input of {too_long[0]} tokens exceeds the model's limit of {limit}")
 
 
 class Translator(Protocol):

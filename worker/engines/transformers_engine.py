@@ -16,7 +16,13 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
-from worker.engines import Decoding, ModelInfo
+from worker.engines import (
+    BUDGET_RULE,
+    Decoding,
+    ModelInfo,
+    check_input_lengths,
+    translation_budget,
+)
 from worker.errors import ModelUnavailable, ResourceExhausted
 
 if TYPE_CHECKING:
@@ -26,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT_INPUT_LIMIT = 512
 #: Output budget per sentence: ratio x source tokens + margin (stops runaway loops).
-OUTPUT_RATIO, OUTPUT_MARGIN = 1.5, 10
 
 
 def model_family(config: Any) -> str:
@@ -82,6 +87,7 @@ def _device(settings: Settings) -> torch.device:
 
 def _load(spec: ModelSpec, path: Path, settings: Settings) -> tuple[Any, Any, torch.device]:
     hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # not in worker logs
+    torch.set_num_threads(settings.torch_threads)
     device = _device(settings)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
@@ -126,8 +132,7 @@ class TransformersTranslator:
     @property
     def decoding_fingerprint(self) -> str:
         """Beams, the output budget, the model's generation defaults, and its weights."""
-        budget = f"max_new={OUTPUT_RATIO}x+{OUTPUT_MARGIN}"
-        return f"beams={self.num_beams};{budget};{self._checkpoint}"
+        return f"beams={self.num_beams};{BUDGET_RULE};{self._checkpoint}"
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -135,8 +140,7 @@ class TransformersTranslator:
         return [len(ids) for ids in self.tokenizer(list(texts))["input_ids"]]
 
     def max_new_tokens(self, source_tokens: int) -> int:
-        """Output budget proportional to the source: stops runaway repetition loops."""
-        return min(self.max_input_tokens, int(source_tokens * OUTPUT_RATIO) + OUTPUT_MARGIN)
+        return translation_budget(source_tokens, self.max_input_tokens)
 
     def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
         batch: list[int] = []
@@ -153,9 +157,7 @@ class TransformersTranslator:
         self, sentences: Sequence[str], on_progress: Callable[[int], None] | None = None
     ) -> list[str]:
         lengths = self.count_tokens(sentences)
-        too_long = [n for n in lengths if n > self.max_input_tokens]
-        if too_long:
-            raise ValueError(f"sentence of {too_long[0]} tokens exceeds the model's limit")
+        check_input_lengths(lengths, self.max_input_tokens)
         order = sorted(range(len(sentences)), key=lambda i: lengths[i])
         out: list[str] = [""] * len(sentences)
         done = 0
@@ -191,8 +193,7 @@ class TransformersSummarizer:
 
     def summarize(self, prompt: str, decoding: Decoding) -> str:
         encoded = self.tokenizer(prompt, return_tensors="pt").to(self.device)
-        if encoded["input_ids"].shape[1] > self.max_input_tokens:
-            raise ValueError("summary input exceeds the model's limit; chunk it first")
+        check_input_lengths([encoded["input_ids"].shape[1]], self.max_input_tokens)
         generated = _generate(
             self.model,
             encoded,
