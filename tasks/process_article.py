@@ -26,6 +26,7 @@ def process_article(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
         runtime = self.tarjama.runtime
         runtime.styles.get(article.summary_style)  # an unknown style fails before translating
         translated = stages.translate(runtime, article, progress)
+        stages.count_translation(runtime, translated["section"])
         return Handoff(summarize_article.s(article.model_dump(mode="json"), translated))
 
     return self.execute(args, kwargs, work)

@@ -20,6 +20,11 @@ def translate(
         document, translator, cache=runtime.sentence_cache, progress=progress
     )
     section = translation_section(output)
+    return {"section": section, "model": translator.info.as_dict()}
+
+
+def count_translation(runtime: WorkerRuntime, section: dict[str, Any]) -> None:
+    """Add a translation's sentence counts to the cluster counters (best effort)."""
     counts = section["counts"]
     runtime.metrics.add(
         {
@@ -29,7 +34,6 @@ def translate(
             "passthrough_sentences": counts["passthrough_sentences"],
         }
     )
-    return {"section": section, "model": translator.info.as_dict()}
 
 
 def summarize(

@@ -17,6 +17,7 @@ from worker.results import build_result
 def translate(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     def work(article: ArticleInput, progress: ProgressFn) -> dict[str, Any]:
         translated = stages.translate(self.tarjama.runtime, article, progress)
+        stages.count_translation(self.tarjama.runtime, translated["section"])
         seconds = translated["section"]["seconds"]
         return build_result(
             job_id=self.request.id,

@@ -8,6 +8,7 @@ instead; give it a database nobody else uses: the suite flushes it.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ _EXTERNAL_REDIS = os.environ.get(TEST_REDIS_ENV)
 for _name in [n for n in os.environ if n.startswith("TARJAMA_")]:
     del os.environ[_name]
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
+# whatever a test builds or converts lands in the session's own cache, never the user's
+os.environ["TARJAMA_MODEL_CACHE_DIR"] = tempfile.mkdtemp(prefix="tarjama-test-cache-")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 

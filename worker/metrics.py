@@ -43,13 +43,18 @@ LABELS = {
 
 
 class Metrics:
-    """Best effort: a counter that cannot be written never fails a job."""
+    """Best effort: a counter that cannot be written never fails a job.
 
-    def __init__(self, redis: Redis, node_ttl: int = 24 * 3600) -> None:
+    Without a Redis (``None``: a process that runs the engines alone) nothing is kept.
+    """
+
+    def __init__(self, redis: Redis | None, node_ttl: int = 24 * 3600) -> None:
         self.redis = redis
         self.node_ttl = node_ttl
 
     def add(self, counts: Mapping[str, int | float]) -> None:
+        if self.redis is None:
+            return
         try:
             with self.redis.pipeline(transaction=False) as pipe:
                 for field, amount in counts.items():
@@ -66,6 +71,8 @@ class Metrics:
         self, nodename: str, pid: int, role: str, seconds: float, loaded: Sequence[str]
     ) -> None:
         self.add({f"model_loads|{role}": 1, f"model_load_seconds|{role}": round(seconds, 3)})
+        if self.redis is None:
+            return
         try:
             key = node_key(nodename)
             self.redis.hset(key, str(pid), json.dumps({"models": list(loaded)}))
@@ -74,11 +81,11 @@ class Metrics:
             log.warning("model load not recorded: %s", exc)
 
     def node_models(self, nodename: str) -> dict[int, list[str]]:
-        raw = self.redis.hgetall(node_key(nodename))
+        raw = self.redis.hgetall(node_key(nodename)) if self.redis is not None else {}
         return {int(pid): json.loads(value)["models"] for pid, value in raw.items()}
 
     def snapshot(self) -> dict[str, float]:
-        raw = self.redis.hgetall(STATS_KEY)
+        raw = self.redis.hgetall(STATS_KEY) if self.redis is not None else {}
         out: dict[str, float] = {}
         for key, value in raw.items():
             name = key.decode() if isinstance(key, bytes) else str(key)

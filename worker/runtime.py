@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 
 
 class WorkerRuntime:
-    def __init__(self, settings: Settings, redis: Callable[[], Redis]) -> None:
+    def __init__(self, settings: Settings, redis: Callable[[], Redis] | None) -> None:
+        """``redis`` gives the result backend's client; None for a process without Redis
+        (a benchmark of the engines alone): then counters are not kept and the sentence
+        cache is off."""
         self.settings = settings
         self.models = ModelRegistry(settings, on_load=self._record_load)
         self._redis = redis
@@ -40,11 +43,13 @@ class WorkerRuntime:
 
     @cached_property
     def metrics(self) -> Metrics:
-        return Metrics(self.redis)
+        return Metrics(self.redis if self._redis is not None else None)
 
     @cached_property
     def redis(self) -> Redis:
         """The result backend's Redis client: tarjama's own keys share its connection pool."""
+        if self._redis is None:
+            raise RuntimeError("this runtime has no Redis")
         return self._redis()
 
     @cached_property
@@ -63,7 +68,7 @@ class WorkerRuntime:
     @cached_property
     def sentence_cache(self) -> RedisSentenceCache | None:
         ttl = self.settings.sentence_cache_ttl
-        return RedisSentenceCache(self.redis, ttl) if ttl > 0 else None
+        return RedisSentenceCache(self.redis, ttl) if ttl > 0 and self._redis else None
 
     def start_process(self, nodename: str | None = None) -> None:
         """In a freshly forked worker process: the role's models if preloading.
