@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUT_LIMIT = 512
-#: Output budget per sentence: ratio x source tokens + margin (stops runaway loops).
 
 
 def model_family(config: Any) -> str:
