@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from celery import states
@@ -84,7 +85,7 @@ class TarjamaClient:
         self.app = app or create_app(settings)
         self.settings = self.app.settings
 
-    @property
+    @cached_property
     def ledger(self) -> JobLedger:
         return JobLedger(self.app.backend.client, self.settings.result_ttl)
 

@@ -180,6 +180,7 @@ def translate_document(
     fresh = _translate_unique(misses, translator, report)
     if cache is not None and fresh:
         cache.set_many(namespace, {src: raw for src, (raw, _) in fresh.items()})
+    cleaned: dict[str, str] = {}  # repeated sentences (boilerplate) are cleaned once
     for seg in segments:
         if seg.origin == "passthrough":
             continue
@@ -187,7 +188,9 @@ def translate_document(
             raw, seg.pieces = fresh[seg.normalized]
         else:
             raw, seg.origin = known[seg.normalized], "cache"
-        seg.translation = clean_translation(raw)
+        if raw not in cleaned:
+            cleaned[raw] = clean_translation(raw)
+        seg.translation = cleaned[raw]
     progress("translating", total, total)
     return TranslationOutput(
         document=document,
