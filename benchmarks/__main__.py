@@ -40,9 +40,9 @@ def machine() -> str:
 
 def prepare(cache_dir: Path) -> tuple[Path, Path]:
     """Shape twins built and converted (int8) ahead: no row pays for either."""
-    from worker.models import ModelSpec
-    from worker.models import prepare as prepare_model
-    from worker.settings import load_settings
+    from tarjama.worker.models import ModelSpec
+    from tarjama.worker.models import prepare as prepare_model
+    from tarjama.worker.settings import load_settings
 
     started = time.perf_counter()
     translation = twins.ensure_twin(cache_dir, twins.TRANSLATION)
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the raw figures here")
     args = parser.parse_args(argv)
 
-    from worker.settings import load_settings
+    from tarjama.worker.settings import load_settings
 
     cache_dir = load_settings().model_cache_dir
     # The benchmark sets every setting itself: a developer's TARJAMA_* must not leak in.

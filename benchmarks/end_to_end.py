@@ -42,7 +42,7 @@ def worker_env(translation: Path, summary: Path, cache_dir: Path, threads: int) 
 
 def article_jobs(count: int) -> list[dict[str, Any]]:
     """The sample article, ``count`` times under distinct ids (so distinct jobs)."""
-    from worker.tiny_models import sample_article_path
+    from tarjama.worker.tiny_models import sample_article_path
 
     text = sample_article_path().read_text(encoding="utf-8")
     run = uuid.uuid4().hex[:8]
@@ -51,11 +51,11 @@ def article_jobs(count: int) -> list[dict[str, Any]]:
 
 def run_direct(count: int) -> dict[str, Any]:
     """In this process (settings from the environment): load, then the articles in turn."""
-    from tasks import stages
-    from worker.jobs import parse_job
-    from worker.pipeline import no_progress
-    from worker.runtime import WorkerRuntime
-    from worker.settings import load_settings
+    from tarjama.tasks import stages
+    from tarjama.worker.jobs import parse_job
+    from tarjama.worker.pipeline import no_progress
+    from tarjama.worker.runtime import WorkerRuntime
+    from tarjama.worker.settings import load_settings
 
     settings = load_settings()
     runtime = WorkerRuntime(settings, None)  # the engines alone: no Redis, no counters
@@ -95,10 +95,10 @@ def measure_direct(env: dict[str, str], count: int) -> dict[str, Any]:
 
 def measure_queue(env: dict[str, str], count: int, processes: int, label: str) -> dict[str, Any]:
     """Through a redis-server and a real prefork worker: submit all, wait for all."""
-    from tasks.client import TarjamaClient
-    from worker.embedded import EmbeddedRedis
-    from worker.settings import load_settings
-    from worker.subprocesses import WorkerProcess
+    from tarjama.tasks.client import TarjamaClient
+    from tarjama.worker.embedded import EmbeddedRedis
+    from tarjama.worker.settings import load_settings
+    from tarjama.worker.subprocesses import WorkerProcess
 
     with EmbeddedRedis() as redis, tempfile.TemporaryDirectory(prefix="tarjama-bench-") as tmp:
         full_env = {**env, "TARJAMA_REDIS_URL": redis.url}

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from benchmarks import workload
 from benchmarks.workload import Workload
-from worker.models import ModelRole
+from tarjama.worker.models import ModelRole
 
 Task = Literal["translation", "summary", "worker", "in-flight"]
 Engine = Literal["transformers", "tarjama"]
@@ -85,7 +85,7 @@ def _article_job(config: dict[str, Any]) -> Workload:
 
 def _summary_job(config: dict[str, Any]) -> tuple[Workload, dict[str, Any]]:
     """The summary input, and the standard style's length penalty and no-repeat n-grams."""
-    from worker.styles import StyleBook
+    from tarjama.worker.styles import StyleBook
 
     decoding = StyleBook.load().get("standard").decoding
     job = workload.summary_input(_id_range(config), config["bos_token_id"], config["eos_token_id"])
@@ -169,10 +169,10 @@ class TarjamaRunner:
     converted vocabulary's tokens for the workload's ids."""
 
     def __init__(self, row: Row, role: ModelRole, **settings: Any) -> None:
-        from worker.conversion import converted_dir, read_vocabulary
-        from worker.engines.ctranslate2_engine import CTranslate2Model
-        from worker.models import ModelRegistry, ModelSpec
-        from worker.settings import load_settings
+        from tarjama.worker.conversion import converted_dir, read_vocabulary
+        from tarjama.worker.engines.ctranslate2_engine import CTranslate2Model
+        from tarjama.worker.models import ModelRegistry, ModelSpec
+        from tarjama.worker.settings import load_settings
 
         options = {
             "translation_model": row.translation_model,

@@ -40,7 +40,7 @@ def twin_dir(cache_dir: Path, name: str) -> Path:
 
 def ensure_twin(cache_dir: Path, name: str) -> Path:
     """The twin's checkpoint directory, built (atomically) if missing."""
-    from worker.tiny_models import build_bart, build_marian, default_corpus
+    from tarjama.worker.tiny_models import build_bart, build_marian, default_corpus
 
     target = twin_dir(cache_dir, name)
     if (target / "config.json").is_file():

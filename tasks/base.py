@@ -30,9 +30,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from worker import faults
-from worker.app import SUMMARY_STAGE, TarjamaApp, as_tarjama
-from worker.errors import (
+from tarjama.worker import faults
+from tarjama.worker.app import SUMMARY_STAGE, TarjamaApp, as_tarjama
+from tarjama.worker.errors import (
     BackendUnavailable,
     InvalidArticle,
     JobFailed,
@@ -42,9 +42,9 @@ from worker.errors import (
     WorkerLost,
     failure_code,
 )
-from worker.jobs import TASK_NAMES, ArticleInput, article_id, parse_job, short_summary
-from worker.pipeline import ProgressFn
-from worker.priorities import route
+from tarjama.worker.jobs import TASK_NAMES, ArticleInput, article_id, parse_job, short_summary
+from tarjama.worker.pipeline import ProgressFn
+from tarjama.worker.priorities import route
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"

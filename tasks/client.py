@@ -1,6 +1,6 @@
 """The producer side: submit articles, read results. Imports no torch and no transformers.
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
 
 client = TarjamaClient()                      # settings from TARJAMA_* env vars
 job_id = client.submit({"text": arabic, "title": title})
@@ -24,12 +24,12 @@ from kombu.exceptions import OperationalError
 from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 
-from worker.app import TarjamaApp, create_app
-from worker.errors import JobFailed, failure_code
-from worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
-from worker.priorities import route
-from worker.results import JobLedger
-from worker.settings import Settings
+from tarjama.worker.app import TarjamaApp, create_app
+from tarjama.worker.errors import JobFailed, failure_code
+from tarjama.worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
+from tarjama.worker.priorities import route
+from tarjama.worker.results import JobLedger
+from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"

@@ -12,12 +12,12 @@ from typing import Any
 
 from celery import shared_task
 
-from tasks import stages
-from tasks.base import Handoff, JobTask
-from worker.app import SUMMARY_STAGE
-from worker.jobs import ArticleInput
-from worker.pipeline import ProgressFn
-from worker.results import build_result
+from tarjama.tasks import stages
+from tarjama.tasks.base import Handoff, JobTask
+from tarjama.worker.app import SUMMARY_STAGE
+from tarjama.worker.jobs import ArticleInput
+from tarjama.worker.pipeline import ProgressFn
+from tarjama.worker.results import build_result
 
 
 @shared_task(bind=True, base=JobTask, name="tarjama.process_article")

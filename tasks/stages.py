@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.jobs import ArticleInput
-from worker.pipeline import ProgressFn, prepare_document, summarize_text, translate_document
-from worker.results import summary_section, translation_section
-from worker.runtime import WorkerRuntime
+from tarjama.worker.jobs import ArticleInput
+from tarjama.worker.pipeline import ProgressFn, prepare_document, summarize_text, translate_document
+from tarjama.worker.results import summary_section, translation_section
+from tarjama.worker.runtime import WorkerRuntime
 
 
 def translate(

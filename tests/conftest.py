@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.embedded import EmbeddedRedis
+from tarjama.worker.settings import Settings
+from tarjama.worker.subprocesses import WorkerProcess
+from tarjama.worker.text import split_paragraphs, split_sentences
+from tarjama.worker.tiny_models import ENGLISH_LINES, build_tiny_models, sample_article_path
 from tests.helpers import Contract, settings_from_env
-from worker.embedded import EmbeddedRedis
-from worker.settings import Settings
-from worker.subprocesses import WorkerProcess
-from worker.text import split_paragraphs, split_sentences
-from worker.tiny_models import ENGLISH_LINES, build_tiny_models, sample_article_path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = REPO.parent / "shared" / "samples" / "article-ar.txt"
@@ -76,7 +76,7 @@ def marian_count(tiny_models: dict[str, Path]) -> TokenCount:
     """The tiny MarianMT's real token count, and its input limit from the model config."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from worker.engines.transformers_engine import input_limit
+    from tarjama.worker.engines.transformers_engine import input_limit
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_models["marian"])
     limit = input_limit(AutoConfig.from_pretrained(tiny_models["marian"]), tokenizer)

@@ -14,10 +14,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from redis import Redis
 
-from tasks.client import JobStatus, TarjamaClient
-from worker.contract import SchemaName, load_schema
-from worker.results import result_key
-from worker.settings import Settings, load_settings
+from tarjama.tasks.client import JobStatus, TarjamaClient
+from tarjama.worker.contract import SchemaName, load_schema
+from tarjama.worker.results import result_key
+from tarjama.worker.settings import Settings, load_settings
 
 PREFIX = "TARJAMA_"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.arabic import (
+from tarjama.worker.arabic import (
     RULES,
     Rule,
     collapse_whitespace,

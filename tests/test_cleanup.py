@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.text import clean_translation, collapse_repeats
+from tarjama.worker.text import clean_translation, collapse_repeats
 
 CLEAN_CASES = [
     ("He said &apos;no&apos; .", "He said 'no'."),

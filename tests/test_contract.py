@@ -13,12 +13,12 @@ import pytest
 from jsonschema import Draft202012Validator
 from redis import Redis
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.contract import SCHEMA_NAMES, job_schema, load_schema, render
+from tarjama.worker.errors import CELERY_FAILURE_CODES, TarjamaError
+from tarjama.worker.jobs import parse_job
+from tarjama.worker.results import result_key
 from tests.helpers import Contract
-from worker.contract import SCHEMA_NAMES, job_schema, load_schema, render
-from worker.errors import CELERY_FAILURE_CODES, TarjamaError
-from worker.jobs import parse_job
-from worker.results import result_key
 
 REPO = Path(__file__).resolve().parents[1]
 CELERY_MESSAGE = REPO / "examples" / "celery-message.json"
@@ -35,7 +35,7 @@ def test_committed_job_schema_is_the_one_article_input_generates() -> None:
     committed = (REPO / "tasks" / "schemas" / "job.schema.json").read_text(encoding="utf-8")
     assert committed == render(job_schema()), (
         "tasks/schemas/job.schema.json is stale: run "
-        "`.venv/bin/python -m worker.contract > tasks/schemas/job.schema.json`"
+        "`.venv/bin/python -m tarjama.worker.contract > tasks/schemas/job.schema.json`"
     )
 
 

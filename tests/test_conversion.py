@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tarjama.worker.conversion import Manifest, converted_dir, ensure_converted, is_converted
+from tarjama.worker.errors import ModelUnavailable
+from tarjama.worker.models import ModelSpec
 from tests.helpers import settings_from_env
-from worker.conversion import Manifest, converted_dir, ensure_converted, is_converted
-from worker.errors import ModelUnavailable
-from worker.models import ModelSpec
 
 REPO = Path(__file__).resolve().parents[1]
 # Run in a fresh interpreter, as two worker processes starting at once would.
@@ -21,8 +21,8 @@ CONVERT_SNIPPET = """
 import logging, sys
 from pathlib import Path
 from tests.helpers import settings_from_env
-from worker.conversion import ensure_converted
-from worker.models import ModelSpec
+from tarjama.worker.conversion import ensure_converted
+from tarjama.worker.models import ModelSpec
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
 settings = settings_from_env({"TARJAMA_TRANSLATION_MODEL": sys.argv[1],
                               "TARJAMA_MODEL_CACHE_DIR": sys.argv[2]})
@@ -132,7 +132,7 @@ def test_models_pull_converts_ahead_of_time(base_env: dict[str, str], tmp_path: 
     env = {**os.environ, **base_env, "TARJAMA_MODEL_CACHE_DIR": str(tmp_path / "cache")}
     # When `tarjama models pull` runs
     done = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "models", "pull"],
+        [sys.executable, "-m", "tarjama.worker.cli", "models", "pull"],
         env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     # Then both models are converted into the cache, and it says where

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.tiny_models import TINY_LABEL
+from tarjama.worker.tiny_models import TINY_LABEL
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def _started(stderr: str) -> tuple[int, int]:
 def test_demo_tiny_prints_a_result_and_leaves_nothing_behind(tmp_path: Path) -> None:
     # When the README's first command runs (tiny models: no weights can be downloaded here)
     done = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "demo", "--tiny"],
+        [sys.executable, "-m", "tarjama.worker.cli", "demo", "--tiny"],
         env=_demo_env(tmp_path),
         capture_output=True,
         text=True,
@@ -72,7 +72,7 @@ def test_demo_tiny_prints_a_result_and_leaves_nothing_behind(tmp_path: Path) -> 
 def test_demo_without_weights_says_how_to_fix(tmp_path: Path) -> None:
     env = {**_demo_env(tmp_path), "TARJAMA_OFFLINE": "true"}
     done = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "demo"],
+        [sys.executable, "-m", "tarjama.worker.cli", "demo"],
         env=env,
         capture_output=True,
         text=True,
@@ -90,7 +90,7 @@ def test_demo_without_weights_says_how_to_fix(tmp_path: Path) -> None:
 def test_demo_ctrl_c_stops_everything(tmp_path: Path) -> None:
     # Given a demo that has started Redis and a worker
     proc = subprocess.Popen(
-        [sys.executable, "-m", "worker.cli", "demo", "--tiny"],
+        [sys.executable, "-m", "tarjama.worker.cli", "demo", "--tiny"],
         env=_demo_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from worker.settings import load_settings
+from tarjama.worker.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.results import result_key
+from tarjama.worker.subprocesses import WorkerProcess
+from tarjama.worker.text import split_paragraphs
 from tests.conftest import ClientFor, StartWorker
 from tests.helpers import run_job, unique_article
-from worker.results import result_key
-from worker.subprocesses import WorkerProcess
-from worker.text import split_paragraphs
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from worker.errors import ConfigurationError
-from worker.settings import load_settings
+from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.settings import load_settings
 
 
 def test_defaults_are_ctranslate2_int8_one_thread() -> None:

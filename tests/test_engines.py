@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from tarjama.worker.engines import Decoding, ctranslate2_engine, transformers_engine
+from tarjama.worker.models import ModelRole, ModelSpec
+from tarjama.worker.settings import Settings
+from tarjama.worker.text import split_paragraphs, split_sentences
 from tests.helpers import settings_from_env
-from worker.engines import Decoding, ctranslate2_engine, transformers_engine
-from worker.models import ModelRole, ModelSpec
-from worker.settings import Settings
-from worker.text import split_paragraphs, split_sentences
 
 GREEDY_SUMMARIES = [
     Decoding(num_beams=1, min_new_tokens=0, max_new_tokens=12),

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import StartWorker
 from tests.helpers import run_job, settings_from_env, unique_article
-from worker.subprocesses import WorkerProcess
 
 
 def _mapped(pid: int, library: str) -> bool:

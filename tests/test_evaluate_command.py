@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.evaluation.command import evaluate
+from tarjama.worker.evaluation.configs import EvalConfig
+from tarjama.worker.evaluation.datafile import Columns
 from tests.helpers import run_job, unique_article
-from worker.evaluation.command import evaluate
-from worker.evaluation.configs import EvalConfig
-from worker.evaluation.datafile import Columns
 
 ARABIC_PAIRS = [
     ("ذهب الولد إلى المدرسة.", "The boy went to school."),
@@ -43,7 +43,16 @@ def evaluate_cli(
     env: dict[str, str], task: str, data: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
     """``tarjama evaluate`` in its own process, as a user runs it (its exit code, stderr)."""
-    command = [sys.executable, "-m", "worker.cli", "evaluate", task, "--data", str(data), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "tarjama.worker.cli",
+        "evaluate",
+        task,
+        "--data",
+        str(data),
+        *args,
+    ]
     return subprocess.run(
         command, env={**os.environ, **env}, capture_output=True, text=True, timeout=240, check=False
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.errors import InvalidTestSet
-from worker.evaluation.datafile import (
+from tarjama.worker.errors import InvalidTestSet
+from tarjama.worker.evaluation.datafile import (
     MAX_LISTED,
     Columns,
     LineProblem,
@@ -16,7 +16,7 @@ from worker.evaluation.datafile import (
     resolve_format,
     usable_pairs,
 )
-from worker.evaluation.runner import prepare_examples
+from tarjama.worker.evaluation.runner import prepare_examples
 
 GOOD_TSV = "ذهب الولد إلى المدرسة.\tThe boy went to school.\n"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.evaluation.metrics import (
+from tarjama.worker.evaluation.metrics import (
     ROUGE_TYPES,
     one_sentence_per_line,
     score_summaries,

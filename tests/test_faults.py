@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from tasks.client import SubmitError
+from tarjama.tasks.client import SubmitError
+from tarjama.worker.embedded import EmbeddedRedis, free_port
+from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import ClientFor
 from tests.helpers import TaskEvents, long_article, own_queues, running_pid, unique_article
-from worker.embedded import EmbeddedRedis, free_port
-from worker.subprocesses import WorkerProcess
 
 pytestmark = pytest.mark.slow
 StartWorker = Callable[..., WorkerProcess]

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.embedded import free_port
 from tests.helpers import long_article
-from worker.embedded import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("worker")]
 AUTH = "ops:s3cret"
@@ -57,7 +57,7 @@ def flower(
             [
                 sys.executable,
                 "-m",
-                "worker.cli",
+                "tarjama.worker.cli",
                 "flower",
                 f"--port={port}",
                 f"--basic-auth={AUTH}",
@@ -131,7 +131,7 @@ def test_flower_metrics_and_auth(flower: FlowerClient) -> None:
 def test_flower_refuses_public_address_without_auth(base_env: dict[str, str]) -> None:
     env = {k: v for k, v in {**os.environ, **base_env}.items() if not k.startswith("FLOWER_")}
     done = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "flower", "--address=0.0.0.0"],
+        [sys.executable, "-m", "tarjama.worker.cli", "flower", "--address=0.0.0.0"],
         env=env,
         capture_output=True,
         text=True,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import ClientFor
 from tests.helpers import unique_article
-from worker.subprocesses import WorkerProcess
 
 pytestmark = pytest.mark.slow
 QUEUES = {"TARJAMA_TRANSLATE_QUEUE": "hostile.translate", "TARJAMA_SUMMARIZE_QUEUE": "hostile.sum"}

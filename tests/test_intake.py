@@ -17,13 +17,13 @@ import pytest
 from redis import Redis
 from redis.exceptions import ResponseError
 
+from tarjama.worker.embedded import find_redis_server
+from tarjama.worker.intake import FAULT_EXIT_CODE
+from tarjama.worker.jobs import job_id_for
+from tarjama.worker.results import JobLedger, result_key
+from tarjama.worker.subprocesses import IntakeProcess
 from tests.conftest import REPO, StartWorker
 from tests.helpers import Contract
-from worker.embedded import find_redis_server
-from worker.intake import FAULT_EXIT_CODE
-from worker.jobs import job_id_for
-from worker.results import JobLedger, result_key
-from worker.subprocesses import IntakeProcess
 
 RESULTS = "tarjama:results"  # the session worker publishes on the default results stream
 SCRIPT = REPO / "examples" / "submit-with-redis-cli.sh"

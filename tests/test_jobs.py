@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from worker.errors import ArticleTooLarge, InvalidArticle
-from worker.jobs import job_id_for, parse_job
+from tarjama.worker.errors import ArticleTooLarge, InvalidArticle
+from tarjama.worker.jobs import job_id_for, parse_job
 
 INVALID: list[tuple[Any, str]] = [
     ({"text": ""}, "empty"),

@@ -6,8 +6,8 @@ import html
 
 import pytest
 
-from worker.markup import source_blocks
-from worker.text import split_blocks
+from tarjama.worker.markup import source_blocks
+from tarjama.worker.text import split_blocks
 
 HTML_CASES = [
     ("<p>فقرة أولى.</p><p>فقرة ثانية.</p>", [["فقرة أولى."], ["فقرة ثانية."]]),

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.errors import ModelUnavailable
-from worker.models import ModelRegistry, ModelSpec, locate
-from worker.settings import load_settings
+from tarjama.worker.errors import ModelUnavailable
+from tarjama.worker.models import ModelRegistry, ModelSpec, locate
+from tarjama.worker.settings import load_settings
 
 
 def _spec(name: str, tmp_path: Path, *, offline: bool = True) -> ModelSpec:

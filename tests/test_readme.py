@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.settings import Settings
+from tarjama.worker.settings import Settings
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.metrics import Metrics
+from tarjama.worker.settings import load_settings
+from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import ClientFor
 from tests.helpers import TaskEvents, long_article, own_queues, unique_article
-from worker.metrics import Metrics
-from worker.settings import load_settings
-from worker.subprocesses import WorkerProcess
 
 StartWorker = Callable[..., WorkerProcess]
 

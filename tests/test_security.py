@@ -6,11 +6,11 @@ import uuid
 
 import pytest
 
-from tasks.client import SubmitError
+from tarjama.tasks.client import SubmitError
+from tarjama.worker.embedded import EmbeddedRedis
+from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import ClientFor, StartWorker
 from tests.helpers import own_queues, unique_article
-from worker.embedded import EmbeddedRedis
-from worker.subprocesses import WorkerProcess
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
+from tarjama.worker.arabic import normalize
+from tarjama.worker.text import split_blocks, split_paragraphs, split_sentences, split_to_fit
+from tarjama.worker.tiny_models import sample_article_path
 from tests.conftest import TokenCount
-from worker.arabic import normalize
-from worker.text import split_blocks, split_paragraphs, split_sentences, split_to_fit
-from worker.tiny_models import sample_article_path
 
 SENTENCE_CASES = [
     ("قال الوزير. وأضاف أن الخطة جاهزة", ["قال الوزير.", "وأضاف أن الخطة جاهزة"]),

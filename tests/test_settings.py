@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from worker.errors import ConfigurationError
-from worker.settings import Settings, load_settings
+from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.settings import Settings, load_settings
 
 
 def test_defaults_are_the_real_models_and_documented_limits() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.errors import ConfigurationError, UnknownStyle
-from worker.styles import StyleBook, default_prompts_dir, load_style
+from tarjama.worker.errors import ConfigurationError, UnknownStyle
+from tarjama.worker.styles import StyleBook, default_prompts_dir, load_style
 
 SHIPPED = ["brief", "bullets", "standard"]
 
@@ -118,7 +118,7 @@ def test_worker_refuses_to_start_with_a_bad_style_file(
     )
     # When a worker is started with it
     done = subprocess.run(
-        [sys.executable, "-m", "worker.cli", "worker", "--skip-preflight"],
+        [sys.executable, "-m", "tarjama.worker.cli", "worker", "--skip-preflight"],
         env={**base_env, "TARJAMA_PROMPTS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -131,10 +131,10 @@ def test_worker_refuses_to_start_with_a_bad_style_file(
 
 
 def test_plain_celery_worker_also_refuses(tmp_path: Path, base_env: dict[str, str]) -> None:
-    # `celery -A worker.app worker` (not our CLI) checks styles in worker_init
+    # `celery -A tarjama.worker.app worker` (not our CLI) checks styles in worker_init
     (tmp_path / "standard.toml").write_text(GOOD.replace("num_beams = 4", "num_beams = -1"))
     done = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "worker.app", "worker", "--pool=solo"],
+        [sys.executable, "-m", "celery", "-A", "tarjama.worker.app", "worker", "--pool=solo"],
         env={**base_env, "TARJAMA_PROMPTS_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

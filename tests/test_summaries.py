@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.engines import Summarizer
+from tarjama.worker.models import ModelRegistry
+from tarjama.worker.pipeline import summarize_text
+from tarjama.worker.settings import load_settings
+from tarjama.worker.styles import StyleBook
+from tarjama.worker.tiny_models import ENGLISH_LINES
 from tests.helpers import run_job, unique_article
-from worker.engines import Summarizer
-from worker.models import ModelRegistry
-from worker.pipeline import summarize_text
-from worker.settings import load_settings
-from worker.styles import StyleBook
-from worker.tiny_models import ENGLISH_LINES
 
 SHIPPED = ["brief", "bullets", "standard"]
 

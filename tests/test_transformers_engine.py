@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from worker.engines import Decoding
-from worker.engines.transformers_engine import TransformersSummarizer, TransformersTranslator
-from worker.models import ModelRegistry
-from worker.settings import load_settings
+from tarjama.worker.engines import Decoding
+from tarjama.worker.engines.transformers_engine import (
+    TransformersSummarizer,
+    TransformersTranslator,
+)
+from tarjama.worker.models import ModelRegistry
+from tarjama.worker.settings import load_settings
 
 
 @pytest.fixture(scope="module")

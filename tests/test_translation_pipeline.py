@@ -8,14 +8,19 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
+from tarjama.worker.engines import Translator
+from tarjama.worker.jobs import ArticleInput
+from tarjama.worker.models import ModelRegistry
+from tarjama.worker.pipeline import (
+    cache_namespace,
+    plan_pieces,
+    prepare_document,
+    translate_document,
+)
+from tarjama.worker.results import RedisSentenceCache
+from tarjama.worker.settings import Settings
+from tarjama.worker.tiny_models import build_marian
 from tests.helpers import arabic_word
-from worker.engines import Translator
-from worker.jobs import ArticleInput
-from worker.models import ModelRegistry
-from worker.pipeline import cache_namespace, plan_pieces, prepare_document, translate_document
-from worker.results import RedisSentenceCache
-from worker.settings import Settings
-from worker.tiny_models import build_marian
 
 
 @pytest.fixture(scope="module")

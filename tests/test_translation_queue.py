@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from tasks.client import TarjamaClient
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.text import split_blocks, split_sentences
 from tests.conftest import StartWorker, TokenCount
 from tests.helpers import arabic_word, run_job, settings_from_env, unique_article
 from tests.test_markup import as_html
-from worker.text import split_blocks, split_sentences
 
 pytestmark = pytest.mark.usefixtures("worker")
 

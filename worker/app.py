@@ -1,7 +1,7 @@
 """Builds the Celery app from settings. Nothing is loaded or connected at import.
 
 ``create_app(settings)`` is what the CLI, the client and the tests call. For the plain
-Celery CLI (``celery -A worker.app worker``), the module attribute ``app`` is created on
+Celery CLI (``celery -A tarjama.worker.app worker``), the module attribute ``app`` is created on
 first access from the environment.
 """
 
@@ -12,14 +12,18 @@ from typing import Any
 
 from celery import Celery, signals
 
-from worker.errors import ConfigurationError
-from worker.priorities import Stage, consumed_queues
-from worker.runtime import WorkerRuntime
-from worker.settings import Settings, load_settings
+from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.priorities import Stage, consumed_queues
+from tarjama.worker.runtime import WorkerRuntime
+from tarjama.worker.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ("tasks.process_article", "tasks.translate", "tasks.summarize")
+TASK_MODULES = (
+    "tarjama.tasks.process_article",
+    "tarjama.tasks.translate",
+    "tarjama.tasks.summarize",
+)
 SUMMARY_STAGE = "tarjama.process_article.summarize"
 
 

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import click
 
-from worker.errors import ConfigurationError, ModelUnavailable
-from worker.evaluation.options import evaluation_options
-from worker.models import ModelRole
-from worker.settings import Settings, load_settings
+from tarjama.worker.errors import ConfigurationError, ModelUnavailable
+from tarjama.worker.evaluation.options import evaluation_options
+from tarjama.worker.models import ModelRole
+from tarjama.worker.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CONFIG = 2
@@ -72,8 +72,8 @@ def worker(
     skip_preflight: bool,
 ) -> None:
     """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
-    from worker.app import create_app
-    from worker.models import ModelSpec, prepare
+    from tarjama.worker.app import create_app
+    from tarjama.worker.models import ModelSpec, prepare
 
     settings = load_settings(**({"role": role} if role else {}))
     settings = settings.for_role(settings.role)  # the role's own concurrency and threads
@@ -123,7 +123,7 @@ def submit(
     force: bool,
 ) -> None:
     """Submit article files (.txt, .html, or .json job objects); print the job ids."""
-    from tasks.client import SubmitError, TarjamaClient
+    from tarjama.tasks.client import SubmitError, TarjamaClient
 
     client = TarjamaClient(load_settings())
     ids = []
@@ -167,7 +167,7 @@ def job_from_file(path: Path, *, style: str | None, title: str | None) -> dict[s
 @friendly_errors
 def result(job_id: str, wait_: bool, timeout: float) -> None:
     """Print a job's state, progress, result or error as JSON."""
-    from tasks.client import TarjamaClient
+    from tarjama.tasks.client import TarjamaClient
 
     client = TarjamaClient(load_settings())
     status = client.wait(job_id, timeout=timeout) if wait_ else client.status(job_id)
@@ -186,8 +186,8 @@ def result(job_id: str, wait_: bool, timeout: float) -> None:
 @friendly_errors
 def demo(file: str | None, tiny: bool, as_json: bool) -> None:
     """Run one article through Redis and a worker, print the result, stop everything."""
-    from worker.demo import run_demo
-    from worker.tiny_models import sample_article_path
+    from tarjama.worker.demo import run_demo
+    from tarjama.worker.tiny_models import sample_article_path
 
     path = Path(file) if file else sample_article_path()
     try:
@@ -211,8 +211,8 @@ def models() -> None:
 def models_pull(role: str) -> None:
     """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars) and
     convert them for the engine (CTranslate2: TARJAMA_COMPUTE_TYPE)."""
-    from worker.conversion import converted_dir, ensure_converted, is_converted
-    from worker.models import ModelSpec, locate
+    from tarjama.worker.conversion import converted_dir, ensure_converted, is_converted
+    from tarjama.worker.models import ModelSpec, locate
 
     settings = load_settings()
     compute_type = settings.compute_type
@@ -251,7 +251,7 @@ def flower(port: int, address: str, flower_args: tuple[str, ...]) -> None:
     """
     import os
 
-    from worker.app import create_app
+    from tarjama.worker.app import create_app
 
     has_auth = any(a.startswith(("--basic-auth", "--auth")) for a in flower_args) or any(
         os.environ.get(v) for v in ("FLOWER_BASIC_AUTH", "FLOWER_AUTH")
@@ -270,8 +270,8 @@ def flower(port: int, address: str, flower_args: tuple[str, ...]) -> None:
 @friendly_errors
 def stats(prometheus: bool) -> None:
     """Print the cluster-wide counters (jobs by outcome, sentences, cache, model loads)."""
-    from worker.app import create_app
-    from worker.metrics import Metrics, prometheus_text
+    from tarjama.worker.app import create_app
+    from tarjama.worker.metrics import Metrics, prometheus_text
 
     app = create_app(load_settings())
     snapshot = Metrics(app.backend.client).snapshot()
@@ -284,8 +284,8 @@ def stats(prometheus: bool) -> None:
 @friendly_errors
 def metrics(port: int, address: str) -> None:
     """Serve the counters for Prometheus at http://ADDRESS:PORT/metrics."""
-    from worker.app import create_app
-    from worker.metrics_server import serve
+    from tarjama.worker.app import create_app
+    from tarjama.worker.metrics_server import serve
 
     app = create_app(load_settings())
     serve(app.backend.client, address, port)
@@ -306,7 +306,7 @@ def evaluate() -> None:
 @friendly_errors
 def evaluate_translation(**options: Any) -> None:
     """BLEU and chrF (sacrebleu, with signatures) of Arabic→English translations."""
-    from worker.evaluation.command import run_command
+    from tarjama.worker.evaluation.command import run_command
 
     sys.exit(run_command("translation", options))
 
@@ -316,7 +316,7 @@ def evaluate_translation(**options: Any) -> None:
 @friendly_errors
 def evaluate_summary(**options: Any) -> None:
     """ROUGE-1/2/L/Lsum (rouge-score, stemmed) of summaries, for each style asked."""
-    from worker.evaluation.command import run_command
+    from tarjama.worker.evaluation.command import run_command
 
     sys.exit(run_command("summary", options))
 
@@ -331,7 +331,7 @@ def evaluate_summary(**options: Any) -> None:
 @friendly_errors
 def intake(consumer: str | None) -> None:
     """Turn entries of the intake stream (XADD tarjama:intake * article '<json>') into jobs."""
-    from worker.intake import run_intake
+    from tarjama.worker.intake import run_intake
 
     run_intake(load_settings(), consumer=consumer)
 
@@ -340,7 +340,7 @@ def intake(consumer: str | None) -> None:
 @click.argument("name", type=click.Choice(["job", "result", "event"]))
 def schema(name: str) -> None:
     """Print a JSON Schema of the contract: job (input), result (stored), event (stream)."""
-    from worker.contract import schema_file
+    from tarjama.worker.contract import schema_file
 
     click.echo(schema_file(name).read_text(encoding="utf-8"), nl=False)  # type: ignore[arg-type]
 

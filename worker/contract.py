@@ -3,7 +3,7 @@
 * ``job``: the one argument of every task (and the ``article`` of an intake entry). Generated
   from :class:`~worker.jobs.ArticleInput`, the one source of truth: the worker validates with
   that model, and a test keeps the committed file equal to :func:`job_schema`. Regenerate
-  with ``python -m worker.contract > tasks/schemas/job.schema.json``.
+  with ``python -m tarjama.worker.contract > tasks/schemas/job.schema.json``.
 * ``result``: what Celery's Redis backend stores under ``celery-task-meta-<job_id>``:
   the envelope and the success document or the failure. Written by hand; the suite
   validates every result it stores against it.
@@ -17,7 +17,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any, Literal
 
-from worker.jobs import ArticleInput
+from tarjama.worker.jobs import ArticleInput
 
 SchemaName = Literal["job", "result", "event"]
 SCHEMA_NAMES: tuple[SchemaName, ...] = ("job", "result", "event")
@@ -25,7 +25,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def schema_file(name: SchemaName) -> Traversable:
-    return files("tasks") / "schemas" / f"{name}.schema.json"
+    return files("tarjama.tasks") / "schemas" / f"{name}.schema.json"
 
 
 def load_schema(name: SchemaName) -> dict[str, Any]:

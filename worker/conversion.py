@@ -32,10 +32,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from worker.errors import ModelUnavailable
+from tarjama.worker.errors import ModelUnavailable
 
 if TYPE_CHECKING:
-    from worker.models import ModelSpec
+    from tarjama.worker.models import ModelSpec
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,13 @@ def ensure_converted(spec: ModelSpec, checkpoint: Path, compute_type: str) -> Pa
 
 def _run_converter(spec: ModelSpec, checkpoint: Path, out: Path, compute_type: str) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    command = [sys.executable, "-m", "worker.engines.ct2_converter", str(checkpoint), str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "tarjama.worker.engines.ct2_converter",
+        str(checkpoint),
+        str(out),
+    ]
     done = subprocess.run(
         [*command, compute_type], env=env, capture_output=True, text=True, check=False
     )

@@ -19,12 +19,12 @@ from typing import Any
 
 from kombu.utils.url import maybe_sanitize_url
 
-from tasks.client import TarjamaClient
-from worker.embedded import EmbeddedRedis
-from worker.models import ModelSpec, locate
-from worker.settings import load_settings
-from worker.subprocesses import WorkerProcess
-from worker.tiny_models import TINY_LABEL, build_tiny_models
+from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.embedded import EmbeddedRedis
+from tarjama.worker.models import ModelSpec, locate
+from tarjama.worker.settings import load_settings
+from tarjama.worker.subprocesses import WorkerProcess
+from tarjama.worker.tiny_models import TINY_LABEL, build_tiny_models
 
 
 def _say(message: str) -> None:

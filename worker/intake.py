@@ -42,15 +42,15 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError, ResponseError
 
-from tasks.client import SubmitError, TarjamaClient
-from worker.errors import ArticleTooLarge, InvalidArticle, JobFailed, TarjamaError
-from worker.jobs import TASK_NAMES, JobKind, article_id, job_id_for, parse_job
-from worker.results import ResultsStream
+from tarjama.tasks.client import SubmitError, TarjamaClient
+from tarjama.worker.errors import ArticleTooLarge, InvalidArticle, JobFailed, TarjamaError
+from tarjama.worker.jobs import TASK_NAMES, JobKind, article_id, job_id_for, parse_job
+from tarjama.worker.results import ResultsStream
 
 if TYPE_CHECKING:
     from redis import Redis
 
-    from worker.settings import Settings
+    from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from worker.errors import ArticleTooLarge, InvalidArticle
+from tarjama.worker.errors import ArticleTooLarge, InvalidArticle
 
 JobKind = Literal["article", "translation", "summary"]
 Priority = Literal["urgent", "normal", "bulk"]

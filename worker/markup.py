@@ -12,8 +12,8 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from typing import Literal
 
-from worker.arabic import remove_invisible
-from worker.text import split_blocks
+from tarjama.worker.arabic import remove_invisible
+from tarjama.worker.text import split_blocks
 
 TextFormat = Literal["text", "html"]
 

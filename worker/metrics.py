@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 
-from worker.results import STATS_KEY, node_key
+from tarjama.worker.results import STATS_KEY, node_key
 
 if TYPE_CHECKING:
     from redis import Redis

@@ -5,7 +5,7 @@ from __future__ import annotations
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from worker.metrics import Metrics, prometheus_text
+from tarjama.worker.metrics import Metrics, prometheus_text
 
 if TYPE_CHECKING:
     from redis import Redis

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from worker.errors import ConfigurationError, ModelUnavailable
+from tarjama.worker.errors import ConfigurationError, ModelUnavailable
 
 if TYPE_CHECKING:
-    from worker.engines import Summarizer, Translator
-    from worker.settings import Settings
+    from tarjama.worker.engines import Summarizer, Translator
+    from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def prepare(spec: ModelSpec, settings: Settings) -> Path:
     checkpoint = locate(spec)
     if settings.engine != "ctranslate2":
         return checkpoint
-    from worker.conversion import ensure_converted
+    from tarjama.worker.conversion import ensure_converted
 
     return ensure_converted(spec, checkpoint, settings.compute_type)
 
@@ -205,11 +205,11 @@ class ModelRegistry:
     def _backend(self) -> Any:
         """The engine module named by TARJAMA_ENGINE (imported here: after the fork)."""
         if self.settings.engine == "transformers":
-            from worker.engines import transformers_engine
+            from tarjama.worker.engines import transformers_engine
 
             return transformers_engine
         if self.settings.engine == "ctranslate2":
-            from worker.engines import ctranslate2_engine
+            from tarjama.worker.engines import ctranslate2_engine
 
             return ctranslate2_engine
         raise ConfigurationError(f"TARJAMA_ENGINE={self.settings.engine!r} is not available")

@@ -12,13 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from worker.arabic import normalize
-from worker.engines import Summarizer, Translator
-from worker.errors import InvalidArticle
-from worker.jobs import ArticleInput
-from worker.markup import source_blocks
-from worker.styles import SummaryStyle
-from worker.text import (
+from tarjama.worker.arabic import normalize
+from tarjama.worker.engines import Summarizer, Translator
+from tarjama.worker.errors import InvalidArticle
+from tarjama.worker.jobs import ArticleInput
+from tarjama.worker.markup import source_blocks
+from tarjama.worker.styles import SummaryStyle
+from tarjama.worker.text import (
     clean_translation,
     has_arabic,
     split_paragraphs,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from worker.settings import Settings
+    from tarjama.worker.settings import Settings
 
 Stage = Literal["translate", "summarize"]
 PRIORITIES = ("urgent", "normal", "bulk")

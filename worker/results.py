@@ -4,7 +4,7 @@ The only place that knows Redis key names. Results themselves are stored by Cele
 result backend under ``celery-task-meta-<job_id>`` as JSON::
 
     {"status": "SUCCESS", "result": {...the document below...}, "task_id": ..., "date_done": ...}
-    {"status": "FAILURE", "result": {"exc_type": "JobFailed", "exc_module": "worker.errors",
+    {"status": "FAILURE", "result": {"exc_type": "JobFailed", "exc_module": "tarjama.worker.errors",
                                      "exc_message": ["<code>", "<human message>"]}, ...}
 
 Besides those, tarjama keeps (all with a TTL): ``tarjama:deliveries:<job_id>`` (deliveries
@@ -21,12 +21,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from worker.jobs import ArticleInput, JobKind
+from tarjama.worker.jobs import ArticleInput, JobKind
 
 if TYPE_CHECKING:
     from redis import Redis
 
-    from worker.pipeline import Segment, SummaryOutput, TranslationOutput
+    from tarjama.worker.pipeline import Segment, SummaryOutput, TranslationOutput
 
 SCHEMA_VERSION = 1
 CELERY_RESULT_PREFIX = "celery-task-meta-"

@@ -12,16 +12,16 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from worker.errors import TarjamaError
-from worker.metrics import Metrics
-from worker.models import ModelRegistry, ModelRole
-from worker.results import JobLedger, RedisSentenceCache, ResultsStream
-from worker.styles import StyleBook
+from tarjama.worker.errors import TarjamaError
+from tarjama.worker.metrics import Metrics
+from tarjama.worker.models import ModelRegistry, ModelRole
+from tarjama.worker.results import JobLedger, RedisSentenceCache, ResultsStream
+from tarjama.worker.styles import StyleBook
 
 if TYPE_CHECKING:
     from redis import Redis
 
-    from worker.settings import Settings
+    from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from worker.errors import ConfigurationError
-from worker.faults import check_spec
+from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.faults import check_spec
 
 ENV_PREFIX = "TARJAMA_"
 REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")

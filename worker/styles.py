@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from worker.engines import Decoding
-from worker.errors import ConfigurationError, UnknownStyle
+from tarjama.worker.engines import Decoding
+from tarjama.worker.errors import ConfigurationError, UnknownStyle
 
 PLACEHOLDERS = frozenset({"text", "title"})
 #: Family fallbacks: a style without a template for the family tries the next one.
@@ -25,7 +25,7 @@ FAMILY_FALLBACK: dict[str, str] = {"flan-t5": "t5", "mt5": "t5", "long-t5": "t5"
 
 
 def default_prompts_dir() -> Path:
-    import prompts
+    from tarjama import prompts
 
     return Path(prompts.__file__).parent
 

@@ -34,7 +34,7 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "worker.cli", "worker", f"--hostname={self.nodename}"]
+        return [sys.executable, "-m", "tarjama.worker.cli", "worker", f"--hostname={self.nodename}"]
 
     def start(self) -> Self:
         with self.log_path.open("ab") as log:
@@ -118,4 +118,4 @@ class IntakeProcess(WorkerProcess):
     """A real ``tarjama intake``; ``name`` is its consumer name (stable across restarts)."""
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "worker.cli", "intake", f"--consumer={self.name}"]
+        return [sys.executable, "-m", "tarjama.worker.cli", "intake", f"--consumer={self.name}"]

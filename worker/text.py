@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from worker.arabic import remove_tatweel, strip_diacritics
+from tarjama.worker.arabic import remove_tatweel, strip_diacritics
 
 #: Letters of the Arabic script (base, supplement, extended-A, presentation forms); not
 #: tatweel, digits, punctuation or marks.

@@ -1,6 +1,6 @@
 """Hugging Face checkpoint -> CTranslate2 model directory (run in a child process).
 
-``python -m worker.engines.ct2_converter CHECKPOINT OUT COMPUTE_TYPE`` writes CTranslate2's
+``python -m tarjama.worker.engines.ct2_converter CHECKPOINT OUT COMPUTE_TYPE`` writes CTranslate2's
 files, the tokenizer in a form that needs no transformers at run time (``tokenizer.json``,
 or Marian's SentencePiece models) and :class:`~worker.conversion.Manifest`: what
 ``generate`` would read from the checkpoint's generation config, so both engines decode
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from worker.conversion import Manifest, read_vocabulary
+from tarjama.worker.conversion import Manifest, read_vocabulary
 
 #: ctranslate2 4.8's BART converter reads these; BartConfig no longer carries them (seen
 #: with transformers 4.57 and 5.x). Their BART values: post-norm, layer norm on embeddings.
@@ -62,7 +62,7 @@ def convert(checkpoint: Path, out: Path, compute_type: str) -> Manifest:
     from ctranslate2.converters import TransformersConverter
     from transformers import AutoTokenizer
 
-    from worker.engines.transformers_engine import input_limit, model_family
+    from tarjama.worker.engines.transformers_engine import input_limit, model_family
 
     loaded: list[Any] = []
 
@@ -103,7 +103,7 @@ def convert(checkpoint: Path, out: Path, compute_type: str) -> Manifest:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m worker.engines.ct2_converter CHECKPOINT OUT COMPUTE_TYPE")
+        print("usage: python -m tarjama.worker.engines.ct2_converter CHECKPOINT OUT COMPUTE_TYPE")
         return 2
     checkpoint, out, compute_type = Path(argv[0]), Path(argv[1]), argv[2]
     try:

@@ -24,20 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 import ctranslate2
 
-from worker.conversion import Manifest, content_digest, ensure_converted
-from worker.engines import (
+from tarjama.worker.conversion import Manifest, content_digest, ensure_converted
+from tarjama.worker.engines import (
     BUDGET_RULE,
     Decoding,
     ModelInfo,
     check_input_lengths,
     translation_budget,
 )
-from worker.engines.subwords import Subwords, load_subwords
-from worker.errors import ModelUnavailable, ResourceExhausted
+from tarjama.worker.engines.subwords import Subwords, load_subwords
+from tarjama.worker.errors import ModelUnavailable, ResourceExhausted
 
 if TYPE_CHECKING:
-    from worker.models import ModelSpec
-    from worker.settings import Settings
+    from tarjama.worker.models import ModelSpec
+    from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, cast
 
-from worker.conversion import Manifest, read_vocabulary
+from tarjama.worker.conversion import Manifest, read_vocabulary
 
 SPIECE_UNDERLINE = "▁"
 UNKNOWN = "<unk>"

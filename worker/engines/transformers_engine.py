@@ -16,18 +16,18 @@ import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
-from worker.engines import (
+from tarjama.worker.engines import (
     BUDGET_RULE,
     Decoding,
     ModelInfo,
     check_input_lengths,
     translation_budget,
 )
-from worker.errors import ModelUnavailable, ResourceExhausted
+from tarjama.worker.errors import ModelUnavailable, ResourceExhausted
 
 if TYPE_CHECKING:
-    from worker.models import ModelSpec
-    from worker.settings import Settings
+    from tarjama.worker.models import ModelSpec
+    from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
 DEFAULT_INPUT_LIMIT = 512

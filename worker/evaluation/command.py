@@ -17,22 +17,27 @@ from typing import Any
 
 import click
 
-from worker.errors import ConfigurationError, InvalidTestSet, UnknownStyle
-from worker.evaluation.configs import EvalConfig, Task
-from worker.evaluation.datafile import (
+from tarjama.worker.errors import ConfigurationError, InvalidTestSet, UnknownStyle
+from tarjama.worker.evaluation.configs import EvalConfig, Task
+from tarjama.worker.evaluation.datafile import (
     Columns,
     FormatChoice,
     listing,
     read_pairs,
     usable_pairs,
 )
-from worker.evaluation.metrics import require_packages
-from worker.evaluation.options import parse_compare
-from worker.evaluation.report import Report, render_table
-from worker.evaluation.runner import RunResult, prepare_examples, run_summaries, run_translation
-from worker.models import ModelSpec, locate
-from worker.settings import Settings
-from worker.styles import StyleBook, SummaryStyle
+from tarjama.worker.evaluation.metrics import require_packages
+from tarjama.worker.evaluation.options import parse_compare
+from tarjama.worker.evaluation.report import Report, render_table
+from tarjama.worker.evaluation.runner import (
+    RunResult,
+    prepare_examples,
+    run_summaries,
+    run_translation,
+)
+from tarjama.worker.models import ModelSpec, locate
+from tarjama.worker.settings import Settings
+from tarjama.worker.styles import StyleBook, SummaryStyle
 
 EXIT_DATA = 4
 EXIT_INTERRUPTED = 130

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
-from worker.errors import ConfigurationError
-from worker.settings import Settings, load_settings
+from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.settings import Settings, load_settings
 
 Task = Literal["translation", "summary"]
 

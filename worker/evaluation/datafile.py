@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from worker.errors import InvalidTestSet
+from tarjama.worker.errors import InvalidTestSet
 
 DataFormat = Literal["tsv", "jsonl"]
 FormatChoice = Literal["auto", "tsv", "jsonl"]

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 
-from worker.errors import ConfigurationError
-from worker.text import split_sentences
+from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.text import split_sentences
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 #: What each task needs: import name -> distribution name.

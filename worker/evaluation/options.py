@@ -14,8 +14,8 @@ from typing import Any, TypeVar, get_args
 
 import click
 
-from worker.evaluation.configs import Task
-from worker.settings import Device, Engine
+from tarjama.worker.evaluation.configs import Task
+from tarjama.worker.settings import Device, Engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 Spec = tuple[tuple[str, ...], dict[str, Any]]

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from worker.evaluation.configs import Task
-from worker.evaluation.datafile import DataFormat, LineProblem
-from worker.evaluation.runner import RunResult
+from tarjama.worker.evaluation.configs import Task
+from tarjama.worker.evaluation.datafile import DataFormat, LineProblem
+from tarjama.worker.evaluation.runner import RunResult
 
 SCHEMA_VERSION = 1
 #: Score keys and their column headings, per task, in table order.

@@ -16,15 +16,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from worker.errors import TarjamaError
-from worker.evaluation.configs import EvalConfig
-from worker.evaluation.datafile import LineProblem, Pair
-from worker.evaluation.metrics import score_summaries, score_translations
-from worker.jobs import parse_job
-from worker.models import ModelRegistry
-from worker.pipeline import Document, Segment, prepare_document, summarize_text, translate_document
-from worker.settings import Settings
-from worker.styles import SummaryStyle
+from tarjama.worker.errors import TarjamaError
+from tarjama.worker.evaluation.configs import EvalConfig
+from tarjama.worker.evaluation.datafile import LineProblem, Pair
+from tarjama.worker.evaluation.metrics import score_summaries, score_translations
+from tarjama.worker.jobs import parse_job
+from tarjama.worker.models import ModelRegistry
+from tarjama.worker.pipeline import (
+    Document,
+    Segment,
+    prepare_document,
+    summarize_text,
+    translate_document,
+)
+from tarjama.worker.settings import Settings
+from tarjama.worker.styles import SummaryStyle
 
 Update = Callable[[int, int], None]
 
