@@ -32,6 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tarjama.worker import faults
 from tarjama.worker.app import SUMMARY_STAGE, TarjamaApp, as_tarjama
+from tarjama.worker.connections import cannot_write
 from tarjama.worker.errors import (
     BackendUnavailable,
     InvalidArticle,
@@ -78,7 +79,7 @@ def unpack_payload(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 def _transient(exc: BaseException) -> TarjamaError | None:
     if isinstance(exc, TarjamaError):
         return exc if exc.retryable else None
-    if isinstance(exc, RedisConnectionError | RedisTimeoutError | OperationalError):
+    if isinstance(exc, OperationalError) or cannot_write(exc):
         return BackendUnavailable(f"Redis unavailable: {exc}")
     if isinstance(exc, MemoryError):
         return ResourceExhausted("out of memory")

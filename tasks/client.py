@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from celery import states
 from celery.exceptions import BackendError
@@ -25,11 +25,16 @@ from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 
 from tarjama.worker.app import TarjamaApp, create_app
+from tarjama.worker.broker import holds_job
+from tarjama.worker.connections import redis_client
 from tarjama.worker.errors import JobFailed, failure_code
 from tarjama.worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
-from tarjama.worker.priorities import route
+from tarjama.worker.priorities import consumed_queues, route
 from tarjama.worker.results import JobLedger
 from tarjama.worker.settings import Settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
@@ -87,7 +92,24 @@ class TarjamaClient:
 
     @cached_property
     def ledger(self) -> JobLedger:
-        return JobLedger(self.app.backend.client, self.settings.result_ttl)
+        return JobLedger(self.app.redis, self.settings.result_ttl)
+
+    @cached_property
+    def _broker_redis(self) -> Redis:
+        s = self.settings
+        return self.app.redis if s.broker == s.results else redis_client(s, s.broker)
+
+    def _still_queued(self, job_id: str) -> bool:
+        """A job not started whose mark says ``sent``: is its message still on the broker?
+
+        No, when a Redis failover lost it (or lost its stored result, with the message
+        acknowledged): then it must be sent again. A worker may take the message while we
+        look, so a job found nowhere is looked up once more by its state.
+        """
+        queues = consumed_queues(self.settings, ["translate", "summarize"])
+        if holds_job(self._broker_redis, job_id, queues):
+            return True
+        return bool(self.status(job_id).state != states.PENDING)
 
     def submit(
         self,
@@ -129,8 +151,13 @@ class TarjamaClient:
                 return Submission(job_id, "done")
             claimed = self.ledger.mark_submitted(job_id)
             if not (claimed or force or current == states.FAILURE):
-                sent = current != states.PENDING or self.ledger.submission(job_id) == "sent"
-                return Submission(job_id, "queued" if sent else "sending")
+                if current != states.PENDING:
+                    return Submission(job_id, "queued")  # started, in progress or retrying
+                if self.ledger.submission(job_id) == "sending":
+                    return Submission(job_id, "sending")
+                if self._still_queued(job_id):
+                    return Submission(job_id, "queued")
+                log.warning("job %s was marked as sent but is gone; sending it again", job_id)
             if current == states.FAILURE:
                 self.app.backend.forget(job_id)
             priority = payload.get("priority") if isinstance(payload, dict) else None
@@ -182,6 +209,8 @@ class TarjamaClient:
             time.sleep(poll)
 
     def close(self) -> None:
+        if "_broker_redis" in self.__dict__:
+            self._broker_redis.close()
         self.app.close()
 
 

@@ -69,8 +69,42 @@ def test_rediss_and_sentinel_urls_are_accepted() -> None:
     assert load_settings(redis_url="rediss://:secret@redis.example:6380/0").broker.startswith(
         "rediss://"
     )
-    sentinel = "sentinel://10.0.0.1:26379;sentinel://10.0.0.2:26379"
-    assert load_settings(broker_url=sentinel).broker == sentinel
+    sentinel = "sentinel://:pw@10.0.0.1:26379/0;sentinel://10.0.0.2:26379/0"
+    settings = load_settings(broker_url=sentinel, redis_sentinel_master="tarjama")
+    assert settings.broker == sentinel
+
+
+@pytest.mark.parametrize("var", ["TARJAMA_REDIS_URL", "TARJAMA_BROKER_URL", "TARJAMA_RESULT_URL"])
+def test_a_sentinel_url_without_a_master_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch, var: str
+) -> None:
+    # Given a sentinel:// URL and no master name
+    monkeypatch.setenv(var, "sentinel://10.0.0.1:26379;sentinel://10.0.0.2:26379")
+    # When settings are read at start-up
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    # Then the message names both settings
+    assert var in caught.value.message
+    assert "TARJAMA_REDIS_SENTINEL_MASTER" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("sentinel://10.0.0.1:26379;redis://10.0.0.2:6379", "every address of a sentinel URL"),
+        ("sentinel://10.0.0.1:26379/zero", "database in a sentinel URL is a number"),
+        ("sentinel://:pw@/0", "needs a host"),
+    ],
+)
+def test_a_malformed_sentinel_url_is_refused(url: str, problem: str) -> None:
+    with pytest.raises(ConfigurationError, match=problem):
+        load_settings(redis_url=url, redis_sentinel_master="tarjama")
+
+
+def test_the_sentinel_password_is_never_shown() -> None:
+    settings = load_settings(redis_sentinel_password="s3cret")
+    assert "s3cret" not in str(settings.redis_sentinel_password)
+    assert "s3cret" not in repr(settings)
 
 
 def test_broker_and_results_default_to_redis_url() -> None:

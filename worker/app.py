@@ -8,14 +8,19 @@ first access from the environment.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery, signals
 
+from tarjama.worker.connections import celery_options, redis_client
 from tarjama.worker.errors import ConfigurationError
 from tarjama.worker.priorities import Stage, consumed_queues
 from tarjama.worker.runtime import WorkerRuntime
 from tarjama.worker.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +43,19 @@ class TarjamaApp(Celery):  # type: ignore[misc]
             include=list(TASK_MODULES),
         )
         self.settings = settings
-        self.runtime = WorkerRuntime(settings, lambda: self.backend.client)
+        self.runtime = WorkerRuntime(settings, lambda: self.redis)
         self.conf.update(celery_config(settings))
+
+    @cached_property
+    def redis(self) -> Redis:
+        """tarjama's own Redis client (ledger, streams, cache, counters): the result store's
+        Redis, following the Sentinel master where there is one. Connects on first use."""
+        return redis_client(self.settings)
+
+    def close(self) -> None:
+        if "redis" in self.__dict__:
+            self.redis.close()
+        super().close()
 
     def queues_for(self, role: str) -> list[str]:
         stages: dict[str, list[Stage]] = {
@@ -57,7 +73,7 @@ def celery_config(s: Settings) -> dict[str, Any]:
         "tarjama.summarize": {"queue": s.summarize_queue},
         SUMMARY_STAGE: {"queue": s.summarize_queue},
     }
-    return {
+    config: dict[str, Any] = {
         # JSON only: a pickle (or any other) body is rejected, never executed.
         "task_serializer": "json",
         "result_serializer": "json",
@@ -68,6 +84,10 @@ def celery_config(s: Settings) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A Redis failover drops the broker connection: a running job finishes and stores
+        # its result; its message comes back and that delivery returns the stored result
+        # (Celery 6 would cancel the job instead and compute it again).
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         # Flower sees every job: sent, received, started, progress, done.
         "task_track_started": True,
         "worker_send_task_events": True,
@@ -112,6 +132,12 @@ def celery_config(s: Settings) -> dict[str, Any]:
         "enable_utc": True,
         "timezone": "UTC",
     }
+    # Sentinel: the master's name for broker and backend, retries that span a failover
+    for key, value in celery_options(s).items():
+        if key.endswith("_transport_options"):
+            value = {**config[key], **value}
+        config[key] = value
+    return config
 
 
 def create_app(settings: Settings | None = None) -> TarjamaApp:

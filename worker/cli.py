@@ -270,11 +270,10 @@ def flower(port: int, address: str, flower_args: tuple[str, ...]) -> None:
 @friendly_errors
 def stats(prometheus: bool) -> None:
     """Print the cluster-wide counters (jobs by outcome, sentences, cache, model loads)."""
-    from tarjama.worker.app import create_app
+    from tarjama.worker.connections import redis_client
     from tarjama.worker.metrics import Metrics, prometheus_text
 
-    app = create_app(load_settings())
-    snapshot = Metrics(app.backend.client).snapshot()
+    snapshot = Metrics(redis_client(load_settings())).snapshot()
     click.echo(prometheus_text(snapshot) if prometheus else json.dumps(snapshot, indent=2))
 
 
@@ -284,11 +283,10 @@ def stats(prometheus: bool) -> None:
 @friendly_errors
 def metrics(port: int, address: str) -> None:
     """Serve the counters for Prometheus at http://ADDRESS:PORT/metrics."""
-    from tarjama.worker.app import create_app
+    from tarjama.worker.connections import redis_client
     from tarjama.worker.metrics_server import serve
 
-    app = create_app(load_settings())
-    serve(app.backend.client, address, port)
+    serve(redis_client(load_settings()), address, port)
 
 
 @main.group()

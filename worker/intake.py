@@ -142,7 +142,7 @@ class StreamIntake:
     def __init__(self, client: TarjamaClient, consumer: str) -> None:
         settings = client.settings
         self.client = client
-        self.redis: Redis = client.app.backend.client
+        self.redis: Redis = client.app.redis
         self.stream = settings.intake_stream
         self.group = settings.intake_group
         self.consumer = consumer

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 
 class WorkerRuntime:
     def __init__(self, settings: Settings, redis: Callable[[], Redis] | None) -> None:
-        """``redis`` gives the result backend's client; None for a process without Redis
+        """``redis`` gives tarjama's own Redis client (:func:`worker.connections.redis_client`,
+        the result store's Redis); None for a process without Redis
         (a benchmark of the engines alone): then counters are not kept and the sentence
         cache is off."""
         self.settings = settings
@@ -47,7 +48,7 @@ class WorkerRuntime:
 
     @cached_property
     def redis(self) -> Redis:
-        """The result backend's Redis client: tarjama's own keys share its connection pool."""
+        """tarjama's own Redis client: ledger, streams, sentence cache and counters."""
         if self._redis is None:
             raise RuntimeError("this runtime has no Redis")
         return self._redis()

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tarjama.worker.connections import SentinelTarget, is_sentinel
 from tarjama.worker.errors import ConfigurationError
 from tarjama.worker.faults import check_spec
 
@@ -43,7 +44,13 @@ def check_redis_url(url: str) -> str:
         if scheme not in REDIS_SCHEMES:
             allowed = ", ".join(f"{s}://" for s in REDIS_SCHEMES)
             raise ValueError(f"scheme {scheme or '(none)'!r} is not allowed; use one of {allowed}")
+    if is_sentinel(url):
+        SentinelTarget.parse(url)
     return url
+
+
+#: The settings that hold Redis URLs, and how each is named in messages.
+REDIS_URL_SETTINGS = ("redis_url", "broker_url", "result_url")
 
 
 class Settings(BaseSettings):
@@ -61,6 +68,25 @@ class Settings(BaseSettings):
     )
     broker_url: str | None = Field(None, description="Broker URL; defaults to redis_url.")
     result_url: str | None = Field(None, description="Result store URL; defaults to redis_url.")
+    redis_sentinel_master: str | None = Field(
+        None,
+        min_length=1,
+        description="The master set the Sentinels watch (sentinel monitor <name> ...); "
+        "required with sentinel:// URLs.",
+    )
+    redis_sentinel_password: SecretStr | None = Field(
+        None,
+        description="The Sentinels' own password (their requirepass), if they have one; the "
+        "master's password goes in the sentinel:// URL.",
+    )
+    redis_failover_wait: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds a Redis command waits for Sentinel to promote a new master "
+        "before it fails (sentinel:// URLs only): more than down-after-milliseconds plus "
+        "an election.",
+    )
     visibility_timeout: int = Field(
         3600,
         gt=0,
@@ -209,7 +235,7 @@ class Settings(BaseSettings):
         "has enqueued a job, before acknowledging the entry (the crash test).",
     )
 
-    @field_validator("redis_url", "broker_url", "result_url")
+    @field_validator(*REDIS_URL_SETTINGS)
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
         return None if value is None else check_redis_url(value)
@@ -218,6 +244,18 @@ class Settings(BaseSettings):
     @classmethod
     def _fault_spec(cls, value: str | None) -> str | None:
         return check_spec(value)
+
+    @model_validator(mode="after")
+    def _sentinel_has_a_master(self) -> Settings:
+        for name in REDIS_URL_SETTINGS:
+            url = getattr(self, name)
+            if url is not None and is_sentinel(url) and self.redis_sentinel_master is None:
+                raise ValueError(
+                    f"{ENV_PREFIX}{name.upper()} is a sentinel:// URL, so "
+                    f"{ENV_PREFIX}REDIS_SENTINEL_MASTER must name the master set the "
+                    "Sentinels watch (the <name> of their 'sentinel monitor <name> ...')"
+                )
+        return self
 
     @model_validator(mode="after")
     def _limits_nest(self) -> Settings:

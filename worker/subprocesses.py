@@ -14,6 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
 
 class WorkerProcess:
     """A real ``tarjama worker`` in its own process group, with its log in a file."""
@@ -65,13 +68,20 @@ class WorkerProcess:
             return []
 
     def wait_ready(self, app: Any, timeout: float = 120.0) -> None:
-        """Until the worker answers a remote-control ping (it consumes from then on)."""
+        """Until the worker answers a remote-control ping (it consumes from then on).
+
+        A broker that cannot be reached (yet, or again: a pooled connection that a Redis
+        failover closed) counts as no answer.
+        """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive:
                 raise RuntimeError(f"worker exited at start; log:\n{self.log_tail()}")
-            if app.control.ping(destination=[self.nodename], timeout=0.5):
-                return
+            try:
+                if app.control.ping(destination=[self.nodename], timeout=0.5):
+                    return
+            except (OperationalError, RedisError, OSError):
+                time.sleep(0.2)
         raise TimeoutError(f"worker not ready after {timeout}s; log:\n{self.log_tail()}")
 
     def log_tail(self, chars: int = 4000) -> str:

@@ -1,0 +1,170 @@
+"""The one place that turns a Redis URL of the settings into a client, or into Celery options.
+
+A URL is a single Redis (``redis://``, ``rediss://``, ``unix://``) or a Sentinel-managed
+master (``sentinel://:password@host1:26379/0;sentinel://host2:26379/0;...``, Celery's form:
+the Sentinels to ask, the master's password and database in the first one), named by
+``TARJAMA_REDIS_SENTINEL_MASTER``. A Sentinel client asks the Sentinels for the master on
+every new connection, so after a failover it reconnects to the promoted replica by itself;
+a command that meets no master retries for ``TARJAMA_REDIS_FAILOVER_WAIT`` seconds (the
+time Sentinel takes to notice and promote) before it fails. Against a single Redis a command
+fails within seconds, as there is nothing to wait for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MasterDownError, ReadOnlyError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+from redis.sentinel import Sentinel
+
+if TYPE_CHECKING:
+    from tarjama.worker.settings import Settings
+
+SENTINEL_SCHEME = "sentinel"
+SENTINEL_PORT = 26379
+URL_SEPARATOR = ";"
+#: Connection options shared by tarjama's clients and Celery's (see worker/app.py).
+SOCKET_OPTIONS: dict[str, Any] = {
+    "socket_connect_timeout": 5.0,
+    "socket_timeout": 30.0,
+    "socket_keepalive": True,
+    "health_check_interval": 25,
+}
+#: The backoff of a command waiting for a new master: 0.05 s, doubling, at most this.
+_RETRY_BASE_S = 0.05
+_RETRY_CAP_S = 1.0
+
+
+def cannot_write(exc: BaseException) -> bool:
+    """Whether a Redis error means "no master takes writes right now" (worth waiting out):
+    unreachable, timed out, failing over (a demoted master is read-only), or fewer replicas
+    than its ``min-replicas-to-write``."""
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | ReadOnlyError | MasterDownError):
+        return True
+    return isinstance(exc, ResponseError) and str(exc).startswith("NOREPLICAS")
+
+
+def is_sentinel(url: str) -> bool:
+    return urlsplit(url.split(URL_SEPARATOR, 1)[0].strip()).scheme == SENTINEL_SCHEME
+
+
+@dataclass(frozen=True)
+class SentinelTarget:
+    """A ``sentinel://`` URL, read: where the Sentinels are, and how to talk to the master."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    db: int
+    username: str | None
+    password: str | None
+
+    @classmethod
+    def parse(cls, url: str) -> SentinelTarget:
+        parts = [urlsplit(p.strip()) for p in url.split(URL_SEPARATOR) if p.strip()]
+        if not parts:
+            raise ValueError("a sentinel:// URL names at least one Sentinel")
+        for part in parts:
+            if part.scheme != SENTINEL_SCHEME:
+                raise ValueError(
+                    f"every address of a sentinel URL is sentinel://host:port (got "
+                    f"{part.scheme or '(no scheme)'}://)"
+                )
+            if not part.hostname:
+                raise ValueError("every sentinel:// address needs a host")
+        first = parts[0]
+        path = first.path.strip("/")
+        if path and not path.isdigit():
+            raise ValueError(f"the database in a sentinel URL is a number (got {path!r})")
+        return cls(
+            sentinels=tuple((p.hostname or "", p.port or SENTINEL_PORT) for p in parts),
+            db=int(path or 0),
+            username=unquote(first.username) if first.username else None,
+            password=unquote(first.password) if first.password else None,
+        )
+
+
+def failover_retry(wait_s: float) -> Retry:
+    """Retries that span ``wait_s`` seconds: 0.05, 0.1, 0.2, ... then once a second."""
+    ramp = 0
+    spent = 0.0
+    while _RETRY_BASE_S * 2**ramp < _RETRY_CAP_S:
+        spent += _RETRY_BASE_S * 2**ramp
+        ramp += 1
+    retries = ramp + max(0, math.ceil((wait_s - spent) / _RETRY_CAP_S))
+    return Retry(ExponentialBackoff(cap=_RETRY_CAP_S, base=_RETRY_BASE_S), retries)
+
+
+def _sentinel_kwargs(settings: Settings) -> dict[str, Any]:
+    """How to talk to the Sentinels themselves (their own password, if they have one)."""
+    options: dict[str, Any] = {
+        "socket_connect_timeout": SOCKET_OPTIONS["socket_connect_timeout"],
+        "socket_timeout": SOCKET_OPTIONS["socket_connect_timeout"],
+    }
+    if settings.redis_sentinel_password is not None:
+        options["password"] = settings.redis_sentinel_password.get_secret_value()
+    return options
+
+
+def redis_client(settings: Settings, url: str | None = None) -> Redis:
+    """A client of ``url`` (default: the result store, where tarjama keeps its own keys).
+
+    Every Redis connection tarjama opens itself comes from here (Celery's broker and result
+    backend get the same options from :func:`celery_options`).
+    """
+    url = url or settings.results
+    if not is_sentinel(url):
+        return Redis.from_url(url, **SOCKET_OPTIONS)
+    target = SentinelTarget.parse(url)
+    master = settings.redis_sentinel_master
+    if master is None:  # Settings refuses this at start-up; a guard for direct callers
+        raise ValueError("a sentinel:// URL needs TARJAMA_REDIS_SENTINEL_MASTER")
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(target.sentinels), sentinel_kwargs=_sentinel_kwargs(settings)
+    )
+    client: Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        master,
+        db=target.db,
+        username=target.username,
+        password=target.password,
+        retry=failover_retry(settings.redis_failover_wait),
+        **SOCKET_OPTIONS,
+    )
+    return client
+
+
+def celery_options(settings: Settings) -> dict[str, Any]:
+    """What Celery needs on top of its own config to follow a Sentinel-managed master.
+
+    Broker (kombu's ``sentinel://`` transport) and result backend (Celery's SentinelBackend)
+    take the master's name and the Sentinels' own options from their transport options;
+    publishing and storing a result retry long enough to span a failover.
+    """
+    options: dict[str, Any] = {}
+    sentinel = {
+        "master_name": settings.redis_sentinel_master,
+        "sentinel_kwargs": _sentinel_kwargs(settings),
+    }
+    wait = settings.redis_failover_wait
+    if is_sentinel(settings.broker):
+        options["broker_transport_options"] = sentinel
+        # a producer waits out a failover instead of failing the submit (1 s apart)
+        options["task_publish_retry_policy"] = {
+            "max_retries": math.ceil(wait),
+            "interval_start": 0,
+            "interval_step": 0.25,
+            "interval_max": 1.0,
+        }
+    if is_sentinel(settings.results):
+        options["result_backend_transport_options"] = sentinel
+        # storing a state or result: Celery's backoff (full jitter, 10 ms doubling, capped
+        # at 2 s) is about 1 s per retry on average once capped
+        options["result_backend_max_sleep_between_retries_ms"] = 2000
+        options["result_backend_max_retries"] = 8 + math.ceil(wait)
+    return options
