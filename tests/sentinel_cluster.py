@@ -120,7 +120,8 @@ class SentinelCluster:
     def _ready(self) -> bool:
         """The replica is in sync and every Sentinel knows the replica and its two peers."""
         try:
-            info = self.redis(self.master.port).info("replication")
+            with self.redis(self.master.port) as master:
+                info = master.info("replication")
             if info.get("slave0", {}).get("state") != "online":
                 return False
             for sentinel in self.sentinels:
@@ -150,9 +151,19 @@ class SentinelCluster:
                 return int(client.sentinel_get_master_addr_by_name(MASTER_NAME)[1])
         raise RuntimeError("no Sentinel answers")
 
-    def watch(self) -> SwitchWatch:
-        """Subscribe to ``+switch-master`` on a Sentinel now (before causing a failover)."""
-        return SwitchWatch(self.sentinels[0].client())
+    def watch(self) -> SentinelEvents:
+        """Subscribe to a Sentinel's events now, before causing a failover."""
+        return SentinelEvents(self.sentinels[0].client())
+
+    def wait_replica(self, port: int, timeout: float) -> None:
+        """Until the Redis on ``port`` is a replica (Sentinel demotes an old master that is
+        still alive about ten seconds after a failover, and drops its clients)."""
+        deadline = time.monotonic() + timeout
+        with self.redis(port) as server:
+            while server.info("replication")["role"] != "slave":
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"127.0.0.1:{port} still a master after {timeout}s")
+                time.sleep(0.1)
 
     def kill_master(self) -> EmbeddedRedis:
         """SIGKILL the current master: no shutdown, no last writes flushed to the replica."""
@@ -187,7 +198,7 @@ class SentinelCluster:
         self.close()
 
 
-class SwitchWatch:
+class SentinelEvents:
     """A Sentinel's ``+switch-master`` announcements, subscribed before a failover."""
 
     def __init__(self, client: Redis) -> None:
@@ -196,8 +207,8 @@ class SwitchWatch:
         self.pubsub.subscribe("+switch-master")
         self.pubsub.get_message(timeout=5)  # the subscription's confirmation
 
-    def wait(self, timeout: float) -> tuple[str, int]:
-        """The new master's (host, port) once Sentinel has switched to it."""
+    def switched(self, timeout: float) -> tuple[str, int]:
+        """The new master's (host, port), once Sentinel has switched to it."""
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             message: Any = self.pubsub.get_message(timeout=left)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Celery, signals
 
-from tarjama.worker.connections import celery_options, redis_client
+from tarjama.worker.connections import celery_options, close_client, redis_client
 from tarjama.worker.errors import ConfigurationError
 from tarjama.worker.priorities import Stage, consumed_queues
 from tarjama.worker.runtime import WorkerRuntime
@@ -53,8 +53,16 @@ class TarjamaApp(Celery):  # type: ignore[misc]
         return redis_client(self.settings)
 
     def close(self) -> None:
+        """Close every connection this app opened (Celery's own close leaves them to the
+        garbage collector): tarjama's client, the result backend's (this thread's: Celery
+        keeps one per thread), the broker pool."""
         if "redis" in self.__dict__:
             self.redis.close()
+        backend = self._backend
+        if backend is not None and "client" in backend.__dict__:
+            close_client(backend.client)
+        if self._pool is not None:
+            self._pool.force_close_all()
         super().close()
 
     def queues_for(self, role: str) -> list[str]:

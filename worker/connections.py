@@ -23,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MasterDownError, ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelManagedConnection
 
 if TYPE_CHECKING:
     from tarjama.worker.settings import Settings
@@ -90,6 +90,43 @@ class SentinelTarget:
         )
 
 
+class MasterFollowingConnection(SentinelManagedConnection):
+    """A connection to the Sentinel-managed master that asks Sentinel where it is on every
+    reconnect, retries included.
+
+    redis-py 8 reconnects a dropped connection to the address it had when a command is
+    retried (``send_packed_command`` calls ``connect_check_health``, not ``connect``:
+    redis/redis-py#3874), so after a failover the retries of a command keep reaching the
+    old master, now a read-only replica, until they are used up.
+    """
+
+    def connect_check_health(
+        self, check_health: bool = True, retry_socket_connect: bool = True
+    ) -> None:
+        if self._sock is None and self.connection_pool.is_master:
+            self.host, self.port = self.connection_pool.get_master_address()
+        super().connect_check_health(
+            check_health=check_health, retry_socket_connect=retry_socket_connect
+        )
+
+
+def close_client(client: Redis) -> None:
+    """Close a client's connections, and those to the Sentinels if it follows a master
+    (redis-py leaves them open: the Sentinel object is not the client's to close)."""
+    client.connection_pool.disconnect()
+    manager = getattr(client.connection_pool, "sentinel_manager", None)
+    if isinstance(manager, Sentinel):
+        manager.close()
+
+
+class SentinelMasterClient(Redis):
+    """The master's client; closing it also closes its connections to the Sentinels."""
+
+    def close(self) -> None:
+        super().close()
+        close_client(self)
+
+
 def failover_retry(wait_s: float) -> Retry:
     """Retries that span ``wait_s`` seconds: 0.05, 0.1, 0.2, ... then once a second."""
     ramp = 0
@@ -130,10 +167,12 @@ def redis_client(settings: Settings, url: str | None = None) -> Redis:
     )
     client: Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
         master,
+        redis_class=SentinelMasterClient,
         db=target.db,
         username=target.username,
         password=target.password,
         retry=failover_retry(settings.redis_failover_wait),
+        connection_class=MasterFollowingConnection,
         **SOCKET_OPTIONS,
     )
     return client

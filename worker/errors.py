@@ -39,6 +39,13 @@ class InvalidTestSet(TarjamaError):
     stored = False
 
 
+class FailoverFailed(TarjamaError):
+    """``tarjama failover`` could not switch the Redis master; the message says where."""
+
+    code = "failover_failed"
+    stored = False
+
+
 class InvalidArticle(TarjamaError):
     """The job's input is not a usable article (missing/empty text, wrong types)."""
 
