@@ -54,15 +54,14 @@ class TarjamaApp(Celery):  # type: ignore[misc]
 
     def close(self) -> None:
         """Close every connection this app opened (Celery's own close leaves them to the
-        garbage collector): tarjama's client, the result backend's (this thread's: Celery
-        keeps one per thread), the broker pool."""
+        garbage collector): tarjama's client and the result backend's (this thread's: Celery
+        keeps one per thread). The broker's connection pool is shared by every app with the
+        same broker: kombu keeps it."""
         if "redis" in self.__dict__:
             self.redis.close()
         backend = self._backend
         if backend is not None and "client" in backend.__dict__:
             close_client(backend.client)
-        if self._pool is not None:
-            self._pool.force_close_all()
         super().close()
 
     def queues_for(self, role: str) -> list[str]:
