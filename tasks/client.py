@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from celery import states
 from celery.exceptions import BackendError
 from kombu.exceptions import OperationalError
-from kombu.utils.url import maybe_sanitize_url
 from redis.exceptions import RedisError
 
 from tarjama.worker.app import TarjamaApp, create_app
 from tarjama.worker.broker import holds_job
-from tarjama.worker.connections import redis_client
+from tarjama.worker.connections import redis_client, safe_url
 from tarjama.worker.errors import JobFailed, failure_code
 from tarjama.worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
 from tarjama.worker.priorities import consumed_queues, route
@@ -178,7 +177,7 @@ class TarjamaClient:
             if claimed:
                 with contextlib.suppress(RedisError, OSError):
                     self.ledger.forget_submission(job_id)  # else the lease runs out
-            where = maybe_sanitize_url(self.settings.broker)  # no password in messages
+            where = safe_url(self.settings.broker)  # no password in messages
             raise SubmitError(
                 f"could not enqueue job {job_id}: Redis at {where} is unreachable or refused "
                 f"us ({exc}); nothing was queued, submit again later"

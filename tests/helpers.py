@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -16,6 +23,7 @@ from redis import Redis
 
 from tarjama.tasks.client import JobStatus, TarjamaClient
 from tarjama.worker.contract import SchemaName, load_schema
+from tarjama.worker.embedded import free_port
 from tarjama.worker.results import result_key
 from tarjama.worker.settings import Settings, load_settings
 
@@ -167,3 +175,77 @@ class TaskEvents:
         return sum(
             1 for e in self.events if e.get("type") == "task-started" and e.get("uuid") == job_id
         )
+
+
+AUTH = "ops:s3cret"
+
+
+class FlowerClient:
+    """Flower's HTTP API, with basic auth."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+
+    def get(self, path: str, *, auth: bool = True) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.base + path)
+        if auth:
+            token = base64.b64encode(AUTH.encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def json(self, path: str) -> Any:
+        status, body = self.get(path)
+        assert status == 200, (path, status, body[:300])
+        return json.loads(body)
+
+    def wait_task(self, job_id: str, state: str = "SUCCESS", timeout: float = 60) -> Any:
+        """Until Flower shows the task in ``state`` (from the workers' events)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, body = self.get(f"/api/task/info/{job_id}")
+            if status == 200 and json.loads(body).get("state") == state:
+                return json.loads(body)
+            time.sleep(0.2)
+        raise TimeoutError(f"Flower never showed {job_id} as {state}")
+
+
+class FlowerProcess:
+    """``tarjama flower`` with basic auth on a free port: ``with FlowerProcess(env, log) as f``."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        self.env = dict(env)
+        self.log = log
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> FlowerClient:
+        command = [sys.executable, "-m", "tarjama.worker.cli", "flower", f"--port={self.port}"]
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [*command, f"--basic-auth={AUTH}"],
+                env={**os.environ, **self.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        client = FlowerClient(self.port)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if client.get("/healthcheck")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            self.__exit__()
+            raise RuntimeError(f"flower did not start: {self.log.read_text()[-2000:]}")
+        time.sleep(2)  # Flower enables events on the workers and starts capturing
+        return client
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)

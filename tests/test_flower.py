@@ -3,84 +3,27 @@ runtime and worker; Flower's /metrics serves Prometheus metrics; the API needs a
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tarjama.tasks.client import TarjamaClient
-from tarjama.worker.embedded import free_port
-from tests.helpers import long_article
+from tests.helpers import FlowerClient, FlowerProcess, long_article
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("worker")]
-AUTH = "ops:s3cret"
-
-
-class FlowerClient:
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-
-    def get(self, path: str, *, auth: bool = True) -> tuple[int, bytes]:
-        request = urllib.request.Request(self.base + path)
-        if auth:
-            token = base64.b64encode(AUTH.encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as err:
-            return err.code, err.read()
-
-    def json(self, path: str) -> Any:
-        status, body = self.get(path)
-        assert status == 200, (path, status, body[:300])
-        return json.loads(body)
 
 
 @pytest.fixture(scope="module")
 def flower(
     base_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlowerClient]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("flower") / "flower.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tarjama.worker.cli",
-                "flower",
-                f"--port={port}",
-                f"--basic-auth={AUTH}",
-            ],
-            env={**os.environ, **base_env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    client = FlowerClient(port)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/healthcheck")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"flower did not start: {Path(log).read_text()[-2000:]}")
-    time.sleep(2)  # Flower enables events on the workers and starts capturing
-    yield client
-    proc.terminate()
-    proc.wait(timeout=30)
+    with FlowerProcess(base_env, tmp_path_factory.mktemp("flower") / "flower.log") as client:
+        yield client
 
 
 def test_job_in_flower_with_progress_short_args_runtime_and_worker(

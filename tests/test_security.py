@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tarjama.tasks.client import SubmitError
-from tarjama.worker.embedded import EmbeddedRedis
+from tarjama.worker.embedded import EmbeddedRedis, free_port
 from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import ClientFor, StartWorker
 from tests.helpers import own_queues, unique_article
@@ -46,3 +46,21 @@ def test_logs_never_print_whole_articles(
     log = worker.log_path.read_text(errors="replace")
     assert marker not in log
     assert real_article.splitlines()[5] not in log
+
+
+def test_no_password_in_a_submit_error_of_a_sentinel_deployment(client_for: ClientFor) -> None:
+    # Given Sentinels that cannot be reached, with the master's password in every address
+    ports = [free_port() for _ in range(3)]
+    url = ";".join(f"sentinel://:s3cret@127.0.0.1:{port}/0" for port in ports)
+    env = {
+        "TARJAMA_REDIS_URL": url,
+        "TARJAMA_REDIS_SENTINEL_MASTER": "tarjama",
+        "TARJAMA_REDIS_FAILOVER_WAIT": "1",
+    }
+    client = client_for(env)
+    # When a job is submitted
+    with pytest.raises(SubmitError) as caught:
+        client.submit(unique_article("خبر."))
+    # Then the error says where, without the password
+    assert "s3cret" not in str(caught.value)
+    assert f"127.0.0.1:{ports[2]}" in str(caught.value)

@@ -38,7 +38,14 @@ from tarjama.worker.priorities import consumed_queues
 from tarjama.worker.results import result_key
 from tarjama.worker.settings import Settings
 from tarjama.worker.subprocesses import IntakeProcess, WorkerProcess
-from tests.helpers import Contract, long_article, running_pid, settings_from_env, unique_article
+from tests.helpers import (
+    Contract,
+    FlowerProcess,
+    long_article,
+    running_pid,
+    settings_from_env,
+    unique_article,
+)
 from tests.sentinel_cluster import SentinelCluster
 
 pytestmark = pytest.mark.slow
@@ -108,8 +115,9 @@ def stack(base_env: dict[str, str], worker_factory: StartWorker, tmp_path: Path)
             )
         client = TarjamaClient(settings)
         redis = redis_client(settings)
+        stack = Stack(cluster, env, settings, client, redis, worker, intake, port, metrics)
         try:
-            yield Stack(cluster, env, settings, client, redis, worker, intake, port, metrics)
+            yield stack
         finally:
             metrics.terminate()
             metrics.wait(timeout=10)
@@ -228,33 +236,40 @@ def _report(capsys: pytest.CaptureFixture[str], line: str) -> None:
         print(f"\nfailover: {line}")
 
 
-def test_every_tarjama_client_follows_the_master(stack: Stack) -> None:
-    # Given tarjama's own client, Celery's result backend and its broker, all in use
-    client, settings = stack.client, stack.settings
+def test_every_tarjama_client_and_flower_follow_the_master(stack: Stack, tmp_path: Path) -> None:
+    # Given tarjama's own client, Celery's result backend and its broker, all in use, and
+    # Flower watching the worker
+    client = stack.client
     job_id = f"follow-{uuid.uuid4().hex}"
     assert client.ledger.mark_submitted(job_id)
     client.app.backend.store_result(job_id, {"n": 1}, "SUCCESS")
     with client.app.connection_for_write() as connection:
         connection.default_channel.client.ping()
-    events = stack.cluster.watch()
-    # When the master is SIGKILLed and Sentinel promotes the replica
-    stack.cluster.kill_master()
-    host, port = events.switched(timeout=60)
-    events.close()
-    # Then each of them works on the new master, without a restart
-    new_master = stack.cluster.redis(port)
-    client.ledger.confirm_submitted(job_id)
-    assert new_master.get(client.ledger.submitted_key(job_id)) == b"sent"
-    client.app.backend.store_result(f"{job_id}-2", {"n": 2}, "SUCCESS")
-    assert new_master.exists(result_key(f"{job_id}-2"))
-    assert client.status(job_id).result == {"n": 1}
-    queue = f"follow-{uuid.uuid4().hex}"
-    client.app.send_task("tarjama.translate", args=[{"text": "نص."}], queue=queue)
-    assert new_master.llen(queue) == 1
-    assert json.loads(stack.cli("stats")) is not None
-    assert host == "127.0.0.1"
-    new_master.close()
-    del settings
+    with FlowerProcess(stack.env, tmp_path / "flower.log") as flower:
+        before = client.submit(unique_article("خبر قبل السقوط."))
+        assert client.wait(before, timeout=120).ok
+        flower.wait_task(before)
+        events = stack.cluster.watch()
+        # When the master is SIGKILLed and Sentinel promotes the replica
+        stack.cluster.kill_master()
+        _, port = events.switched(timeout=60)
+        events.close()
+        # Then each of them works on the new master, without a restart
+        with stack.cluster.redis(port) as new_master:
+            client.ledger.confirm_submitted(job_id)
+            assert new_master.get(client.ledger.submitted_key(job_id)) == b"sent"
+            client.app.backend.store_result(f"{job_id}-2", {"n": 2}, "SUCCESS")
+            assert new_master.exists(result_key(f"{job_id}-2"))
+            assert client.status(job_id).result == {"n": 1}
+            queue = f"follow-{uuid.uuid4().hex}"
+            client.app.send_task("tarjama.translate", args=[{"text": "نص."}], queue=queue)
+            assert new_master.llen(queue) == 1
+        assert json.loads(stack.cli("stats"))["jobs|succeeded"] >= 1
+        # and Flower sees the jobs that run on the new master, and its queue lengths
+        after = client.submit(unique_article("خبر بعد السقوط."))
+        assert client.wait(after, timeout=120).ok
+        flower.wait_task(after)
+        assert flower.get("/api/queues/length")[0] == 200
 
 
 def test_sigkill_mid_burst_every_job_ends_in_one_stored_result(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from kombu.utils.url import maybe_sanitize_url
 from redis import Redis
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -41,6 +42,11 @@ SOCKET_OPTIONS: dict[str, Any] = {
 #: The backoff of a command waiting for a new master: 0.05 s, doubling, at most this.
 _RETRY_BASE_S = 0.05
 _RETRY_CAP_S = 1.0
+
+
+def safe_url(url: str) -> str:
+    """The URL with its passwords masked, for messages and logs (each address of a list)."""
+    return URL_SEPARATOR.join(maybe_sanitize_url(part) for part in url.split(URL_SEPARATOR))
 
 
 def cannot_write(exc: BaseException) -> bool:

@@ -17,9 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kombu.utils.url import maybe_sanitize_url
-
 from tarjama.tasks.client import TarjamaClient
+from tarjama.worker.connections import safe_url
 from tarjama.worker.embedded import EmbeddedRedis
 from tarjama.worker.models import ModelSpec, locate
 from tarjama.worker.settings import load_settings
@@ -64,7 +63,7 @@ def run_demo(
             _say(f"started a throwaway redis-server at {redis.url}")
             env["TARJAMA_REDIS_URL"] = redis.url
         else:
-            _say(f"using the Redis at {maybe_sanitize_url(settings.broker)}")
+            _say(f"using the Redis at {safe_url(settings.broker)}")
         if tiny:
             root = settings.model_cache_dir / "tiny"
             _say(f"building tiny random-weight models in {root} ({TINY_LABEL})")
