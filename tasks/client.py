@@ -27,10 +27,11 @@ from tarjama.worker.app import TarjamaApp, create_app
 from tarjama.worker.broker import holds_job
 from tarjama.worker.connections import redis_client, safe_url
 from tarjama.worker.errors import JobFailed, failure_code
-from tarjama.worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
+from tarjama.worker.jobs import job_id_for, short_summary
 from tarjama.worker.priorities import consumed_queues, route
 from tarjama.worker.results import JobLedger
 from tarjama.worker.settings import Settings
+from tarjama.worker.stages import KINDS, STAGES, JobKind
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -105,7 +106,7 @@ class TarjamaClient:
         acknowledged): then it must be sent again. A worker may take the message while we
         look, so a job found nowhere is looked up once more by its state.
         """
-        queues = consumed_queues(self.settings, ["translate", "summarize"])
+        queues = consumed_queues(self.settings, STAGES)
         if holds_job(self._broker_redis, job_id, queues):
             return True
         return bool(self.status(job_id).state != states.PENDING)
@@ -160,13 +161,14 @@ class TarjamaClient:
             if current == states.FAILURE:
                 self.app.backend.forget(job_id)
             priority = payload.get("priority") if isinstance(payload, dict) else None
+            job_kind = KINDS[kind]
             self.app.send_task(
-                TASK_NAMES[kind],
+                job_kind.task,
                 args=[payload],
                 task_id=job_id,
                 argsrepr=f"({short_summary(payload)},)",
                 kwargsrepr="{}",
-                **route(self.settings, "summarize" if kind == "summary" else "translate", priority),
+                **route(self.settings, job_kind.stages[0], priority),  # its first stage's queue
             )
             sent = True
             self.ledger.confirm_submitted(job_id)

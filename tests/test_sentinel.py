@@ -37,6 +37,7 @@ from tarjama.worker.embedded import free_port
 from tarjama.worker.priorities import consumed_queues
 from tarjama.worker.results import result_key
 from tarjama.worker.settings import Settings
+from tarjama.worker.stages import STAGES
 from tarjama.worker.subprocesses import IntakeProcess, WorkerProcess
 from tests.helpers import (
     Contract,
@@ -169,7 +170,7 @@ def _wait_done(client: TarjamaClient, jobs: list[str], timeout: float) -> list[J
 
 def _wait_settled(stack: Stack, timeout: float = 90) -> None:
     """Until nothing is queued or delivered-but-unacknowledged: redeliveries are over."""
-    queues = consumed_queues(stack.settings, ["translate", "summarize"])
+    queues = consumed_queues(stack.settings, STAGES)
     deadline = time.monotonic() + timeout
     while stack.redis.hlen(UNACKED_KEY) or any(stack.redis.llen(q) for q in queues):
         assert time.monotonic() < deadline, "messages still queued or unacknowledged"
