@@ -10,6 +10,7 @@ queued or running must not be sent twice.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import uuid
@@ -17,8 +18,12 @@ from collections.abc import Callable
 
 import pytest
 from redis import Redis
+from redis.exceptions import ResponseError
 
+from tarjama.tasks.client import SubmitError
 from tarjama.worker.broker import UNACKED_KEY, holds_job
+from tarjama.worker.connections import cannot_write
+from tarjama.worker.embedded import EmbeddedRedis
 from tarjama.worker.results import result_key
 from tarjama.worker.subprocesses import WorkerProcess
 from tests.conftest import ClientFor
@@ -28,8 +33,6 @@ StartWorker = Callable[..., WorkerProcess]
 
 
 def _queued_ids(redis: Redis, queue: str) -> list[str]:
-    import json
-
     return [json.loads(raw)["headers"]["id"] for raw in redis.lrange(queue, 0, -1)]
 
 
@@ -116,3 +119,19 @@ def test_a_running_job_whose_state_was_lost_is_not_sent_again(
     assert again.outcome == "queued"
     assert client.wait(job_id, timeout=180).ok
     assert _queued_ids(redis_client, env["TARJAMA_TRANSLATE_QUEUE"]) == []
+
+
+def test_a_master_without_its_replicas_refuses_a_submit_clearly(client_for: ClientFor) -> None:
+    # Given a Redis that must have a replica to take writes (min-replicas-to-write) and has none
+    with EmbeddedRedis(extra_args=("--min-replicas-to-write", "1")) as lonely:
+        client = client_for({"TARJAMA_REDIS_URL": lonely.url})
+        refused = Redis.from_url(lonely.url)
+        with pytest.raises(ResponseError) as caught:
+            refused.set("probe", 1)
+        refused.close()
+        # Then the worker counts its refusal as Redis being unavailable (a retry, not a bug)
+        assert cannot_write(caught.value)
+        # and a submit fails clearly, with nothing queued
+        with pytest.raises(SubmitError, match="nothing was queued"):
+            client.submit(unique_article("خبر بلا نسخة احتياطية."))
+        client.close()
