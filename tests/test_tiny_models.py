@@ -142,3 +142,25 @@ def test_qwen_shape_twin_gets_the_published_ids(tmp_path: Path) -> None:
     assert not weights[vocab["<filler_0>"]].any()
     assert not weights[151665:].any()
     assert weights[vocab["<|im_end|>"]].any()
+
+
+@pytest.mark.parametrize("name", ["qwen2", "llama"])
+def test_greedy_output_depends_on_the_prompt(tiny_models: dict[str, Path], name: str) -> None:
+    # Engine-parity tests compare something only if a tiny model's greedy answer changes
+    # with its prompt (transformers' default init makes logits flat: the same token always)
+    tokenizer, model = _load(tiny_models[name])
+    style = StyleBook.load().get("brief")
+    answers = []
+    for article in (ARTICLE, "Thousands protested in the capital against rising prices."):
+        inputs = tokenizer.apply_chat_template(
+            style.chat_messages(article, None),
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
+        )
+        out = model.generate(**inputs, do_sample=False, repetition_penalty=1.0, max_new_tokens=8)
+        new = out[0][inputs["input_ids"].shape[1] :].tolist()
+        assert all(i < len(tokenizer) for i in new)  # real tokens, never spare rows
+        answers.append(new)
+    assert answers[0] != answers[1]
+    assert len(set(answers[0])) > 1

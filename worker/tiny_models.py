@@ -388,7 +388,11 @@ def _train_byte_bpe(
 
 
 def _causal_lm_options(vocab_size: int, seed_options: Mapping[str, Any]) -> dict[str, Any]:
-    """The tiny size every decoder-only model shares (grouped-query attention, as published)."""
+    """The tiny size every decoder-only model shares (grouped-query attention, as published).
+
+    Weights are drawn wider than transformers' default (0.02): with the default, a tiny
+    model's logits are nearly flat and greedy search writes the same token whatever the
+    prompt, which would make engine-parity tests pass without comparing anything."""
     return {
         "vocab_size": vocab_size,
         "hidden_size": 32,
@@ -399,6 +403,7 @@ def _causal_lm_options(vocab_size: int, seed_options: Mapping[str, Any]) -> dict
         "max_position_embeddings": 512,
         "hidden_act": "silu",
         "tie_word_embeddings": True,
+        "initializer_range": 0.3,
         **seed_options,
     }
 
@@ -451,6 +456,8 @@ def build_qwen2(
         },
     )
     dtype = torch.bfloat16 if shape else torch.float32
+    if shape:
+        config_options["initializer_range"] = 0.02  # the published value
     config_options.update(options, dtype=dtype)
     config = Qwen2Config(**config_options)
     torch.manual_seed(seed)
@@ -460,6 +467,8 @@ def build_qwen2(
         model: Any = Qwen2ForCausalLM(config)
     finally:
         torch.set_default_dtype(default_dtype)
+    with torch.no_grad():  # spare rows are no tokens: never the model's choice
+        model.get_input_embeddings().weight[len(tokenizer) :] = 0
     model.generation_config = GenerationConfig.from_dict(
         {
             "bos_token_id": endoftext,
@@ -480,7 +489,7 @@ def build_llama(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
     tokens; the tokenizer puts ``<|begin_of_text|>`` before every encoded text (the chat
     template writes it too: encode rendered prompts without special tokens); eos
     ``<|eot_id|>`` (``<|end_of_text|>``, ``<|eom_id|>``, ``<|eot_id|>`` for generation); no
-    pad; llama3 rope scaling, as Llama 3.2 has (scaled down to the tiny context)."""
+    pad; Llama 3.2's llama3 rope scaling and its 131072-token context."""
     import torch
     from tokenizers import AddedToken, processors
     from transformers import (
@@ -512,7 +521,7 @@ def build_llama(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
         bos_token=bos,
         eos_token="<|eot_id|>",
         clean_up_tokenization_spaces=False,
-        model_max_length=512,
+        model_max_length=131072,
     )
     tokenizer.chat_template = LLAMA3_TEMPLATE
     ends = [ids["<|end_of_text|>"], ids["<|eom_id|>"], ids["<|eot_id|>"]]
@@ -525,13 +534,16 @@ def build_llama(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
                 "rope_theta": 500_000.0,
                 "rope_scaling": {
                     "rope_type": "llama3",
-                    "factor": 4.0,
+                    "factor": 32.0,
                     "low_freq_factor": 1.0,
                     "high_freq_factor": 4.0,
-                    "original_max_position_embeddings": 128,
+                    "original_max_position_embeddings": 8192,
                 },
                 "rms_norm_eps": 1e-5,
                 "head_dim": 8,
+                # Llama 3.2's rope scaling, which CTranslate2's converter reads with its
+                # original 8192 positions fixed: the context must be longer than that
+                "max_position_embeddings": 131072,
             },
         )
     )
