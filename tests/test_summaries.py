@@ -10,8 +10,8 @@ from jsonschema import Draft202012Validator
 
 from tarjama.tasks.client import TarjamaClient
 from tarjama.worker.contract import load_schema
-from tarjama.worker.engines import Decoding, ModelInfo, Summarizer
-from tarjama.worker.models import ModelRegistry
+from tarjama.worker.models.engine import Decoding, ModelInfo, Summarizer
+from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.pipeline import summarize_text
 from tarjama.worker.results import summary_section
 from tarjama.worker.settings import load_settings

@@ -32,8 +32,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tarjama.worker.chat_template import ChatMessage
-from tarjama.worker.engines import Decoding
 from tarjama.worker.errors import ConfigurationError, UnknownStyle
+from tarjama.worker.models.engine import Decoding
 
 #: The article's placeholders (data); every other placeholder is a parameter of the output.
 DATA_PLACEHOLDERS = ("text", "title")
