@@ -561,8 +561,11 @@ def build_llama(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
     return _save(model, tokenizer, out, {})
 
 
-def build_tiny_models(root: Path, lines: Sequence[str] | None = None) -> dict[str, Path]:
-    """Build the tiny MarianMT, BART, T5, Qwen2 and Llama under ``root``; reuse them if there."""
+def build_tiny_models(
+    root: Path, lines: Sequence[str] | None = None, names: Iterable[str] | None = None
+) -> dict[str, Path]:
+    """Build the tiny MarianMT, BART, T5, Qwen2 and Llama (or only ``names``) under ``root``;
+    reuse them if already there."""
     lines = list(lines) if lines is not None else default_corpus()
     random.Random(0).shuffle(lines)
     builders: dict[str, Callable[[Path, Sequence[str]], Path]] = {
@@ -572,7 +575,8 @@ def build_tiny_models(root: Path, lines: Sequence[str] | None = None) -> dict[st
         "qwen2": build_qwen2,
         "llama": build_llama,
     }
-    paths = {name: root / name for name in builders}
+    wanted = set(builders) if names is None else set(names)
+    paths = {name: root / name for name in builders if name in wanted}
     for name, path in paths.items():
         if not (path / "config.json").is_file():
             builders[name](path, lines)
