@@ -25,10 +25,11 @@ from redis.exceptions import RedisError
 
 from tarjama.worker.app import TarjamaApp, create_app
 from tarjama.worker.broker import holds_job
-from tarjama.worker.connections import redis_client, safe_url
+from tarjama.worker.connections import redis_client
 from tarjama.worker.errors import JobFailed, failure_code
 from tarjama.worker.jobs import job_id_for, short_summary
 from tarjama.worker.priorities import consumed_queues, route
+from tarjama.worker.redis_url import safe_url
 from tarjama.worker.results import JobLedger
 from tarjama.worker.settings import Settings
 from tarjama.worker.stages import KINDS, STAGES, JobKind

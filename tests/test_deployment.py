@@ -13,8 +13,8 @@ import yaml
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tarjama.worker.connections import SentinelTarget
 from tarjama.worker.embedded import EmbeddedRedis, find_redis_server, free_port
+from tarjama.worker.redis_url import SentinelTarget
 from tarjama.worker.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[1]

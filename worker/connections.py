@@ -13,11 +13,8 @@ fails within seconds, as there is nothing to wait for.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
-from kombu.utils.url import maybe_sanitize_url
 from redis import Redis
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -26,27 +23,23 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
+from tarjama.worker.redis_url import SentinelTarget, is_sentinel
+
 if TYPE_CHECKING:
     from tarjama.worker.settings import Settings
 
-SENTINEL_SCHEME = "sentinel"
-SENTINEL_PORT = 26379
-URL_SEPARATOR = ";"
-#: Connection options shared by tarjama's clients and Celery's (see worker/app.py).
+#: tarjama's own connections (the broker's are alike: worker/app.py). A command on a
+#: connection to a master that vanished without a word (a partition) errs after 10 s and
+#: is retried on the master Sentinel names then.
 SOCKET_OPTIONS: dict[str, Any] = {
     "socket_connect_timeout": 5.0,
-    "socket_timeout": 30.0,
+    "socket_timeout": 10.0,
     "socket_keepalive": True,
     "health_check_interval": 25,
 }
 #: The backoff of a command waiting for a new master: 0.05 s, doubling, at most this.
 _RETRY_BASE_S = 0.05
 _RETRY_CAP_S = 1.0
-
-
-def safe_url(url: str) -> str:
-    """The URL with its passwords masked, for messages and logs (each address of a list)."""
-    return URL_SEPARATOR.join(maybe_sanitize_url(part) for part in url.split(URL_SEPARATOR))
 
 
 def cannot_write(exc: BaseException) -> bool:
@@ -56,44 +49,6 @@ def cannot_write(exc: BaseException) -> bool:
     if isinstance(exc, RedisConnectionError | RedisTimeoutError | ReadOnlyError | MasterDownError):
         return True
     return isinstance(exc, ResponseError) and str(exc).startswith("NOREPLICAS")
-
-
-def is_sentinel(url: str) -> bool:
-    return urlsplit(url.split(URL_SEPARATOR, 1)[0].strip()).scheme == SENTINEL_SCHEME
-
-
-@dataclass(frozen=True)
-class SentinelTarget:
-    """A ``sentinel://`` URL, read: where the Sentinels are, and how to talk to the master."""
-
-    sentinels: tuple[tuple[str, int], ...]
-    db: int
-    username: str | None
-    password: str | None
-
-    @classmethod
-    def parse(cls, url: str) -> SentinelTarget:
-        parts = [urlsplit(p.strip()) for p in url.split(URL_SEPARATOR) if p.strip()]
-        if not parts:
-            raise ValueError("a sentinel:// URL names at least one Sentinel")
-        for part in parts:
-            if part.scheme != SENTINEL_SCHEME:
-                raise ValueError(
-                    f"every address of a sentinel URL is sentinel://host:port (got "
-                    f"{part.scheme or '(no scheme)'}://)"
-                )
-            if not part.hostname:
-                raise ValueError("every sentinel:// address needs a host")
-        first = parts[0]
-        path = first.path.strip("/")
-        if path and not path.isdigit():
-            raise ValueError(f"the database in a sentinel URL is a number (got {path!r})")
-        return cls(
-            sentinels=tuple((p.hostname or "", p.port or SENTINEL_PORT) for p in parts),
-            db=int(path or 0),
-            username=unquote(first.username) if first.username else None,
-            password=unquote(first.password) if first.password else None,
-        )
 
 
 class MasterFollowingConnection(SentinelManagedConnection):

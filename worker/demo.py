@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from tarjama.tasks.client import TarjamaClient
-from tarjama.worker.connections import safe_url
 from tarjama.worker.embedded import EmbeddedRedis
 from tarjama.worker.models.spec import ModelSpec
 from tarjama.worker.models.weights import locate
+from tarjama.worker.redis_url import safe_url
 from tarjama.worker.settings import load_settings
 from tarjama.worker.stages import STAGES
 from tarjama.worker.subprocesses import WorkerProcess

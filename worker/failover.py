@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tarjama.worker.connections import SOCKET_OPTIONS, SentinelTarget, is_sentinel
+from tarjama.worker.connections import SOCKET_OPTIONS
 from tarjama.worker.errors import ConfigurationError, FailoverFailed
+from tarjama.worker.redis_url import SentinelTarget, is_sentinel
 
 if TYPE_CHECKING:
     from tarjama.worker.settings import Settings

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tarjama.worker.connections import SentinelTarget, is_sentinel
 from tarjama.worker.errors import ConfigurationError
 from tarjama.worker.faults import check_spec
+from tarjama.worker.redis_url import SentinelTarget, is_sentinel
 from tarjama.worker.stages import Role
 
 ENV_PREFIX = "TARJAMA_"
