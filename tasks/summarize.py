@@ -16,6 +16,7 @@ from tarjama.worker.results import build_result
 @shared_task(bind=True, base=JobTask, name="tarjama.summarize")
 def summarize(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     def work(article: ArticleInput, progress: ProgressFn) -> dict[str, Any]:
+        stages.check_english(article)
         summary = stages.summarize(
             self.tarjama.runtime, article, article.text, article.title, progress
         )

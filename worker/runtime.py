@@ -1,4 +1,5 @@
-"""What one worker process holds: models, styles and Redis helpers, all created lazily.
+"""What one worker process holds: models, the language identifier, styles and Redis helpers,
+all created lazily.
 
 Created with the app (no I/O); styles are validated when a worker starts; models load in
 each worker process after the fork (``worker_process_init``) or on first use.
@@ -13,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tarjama.worker.errors import TarjamaError
+from tarjama.worker.language import LanguageIdentifier
 from tarjama.worker.metrics import Metrics
 from tarjama.worker.models import ModelRegistry, ModelRole
 from tarjama.worker.results import JobLedger, RedisSentenceCache, ResultsStream
@@ -40,6 +42,11 @@ class WorkerRuntime:
     def _record_load(self, role: ModelRole, seconds: float) -> None:
         loaded = sorted({*self.models.loaded, role})
         self.metrics.model_loaded(self.nodename or "unknown", os.getpid(), role, seconds, loaded)
+
+    @cached_property
+    def language(self) -> LanguageIdentifier:
+        """The language identifier of the gate (loads its model on first use)."""
+        return LanguageIdentifier()
 
     @cached_property
     def metrics(self) -> Metrics:
@@ -84,6 +91,7 @@ class WorkerRuntime:
         try:
             if role in ("all", "translate"):
                 self.models.translator()
+                self.language.load()
             if role in ("all", "summarize"):
                 self.models.summarizer()
         except TarjamaError as exc:
