@@ -46,8 +46,9 @@ SETS = {
     "en": "English",
     "fr": "French",
 }
-#: Codes that also count as right for a set (Kurdish macrolanguage for Sorani).
-ALSO_RIGHT = {"ckb": {"ku"}}
+#: Codes that also count as right for a set: Kurdish (CLD2's ``ku``) and Southern Kurdish
+#: (py3langid's ``sdh``) for Sorani.
+ALSO_RIGHT = {"ckb": {"ku", "sdh"}}
 CUT_WORDS = (1, 2, 3, 4, 5, 6, 8)
 
 Detect = Callable[[str], tuple[str, float]]
@@ -211,7 +212,8 @@ def measure(candidate: Candidate, rounds: int) -> dict[str, Any]:
         key = f"{entry.set}|{entry.length}"
         total[key] += 1
         right[key] += entry.right(code)
-        gate_wrong[key] += (code == ARABIC) != (entry.language == ARABIC)
+        # "und" (cannot tell) would follow the article's language: wrong for any text
+        gate_wrong[key] += code == "und" or (code == ARABIC) != (entry.language == ARABIC)
     seconds: dict[str, float] = {}
     for length in ("paragraph", "sentence"):
         texts = [e.text for e in entries if e.length == length]
@@ -339,7 +341,7 @@ def gate_tables(figures: dict[str, Any]) -> str:
     lines.append("|---|---|---|")
     for words, c in figures["cut"].items():
         lines.append(
-            f"| {words} words | {c['arabic_refused']}/{c['arabic']} "
+            f"| {words} word{'s' if words > 1 else ''} | {c['arabic_refused']}/{c['arabic']} "
             f"| {c['other_translated']}/{c['other']} |"
         )
     return "\n".join(lines)
