@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tarjama.tasks.stages import summary_input
-from tarjama.worker.errors import UnsupportedLanguage
+from tarjama.worker.errors import ModelUnavailable, UnsupportedLanguage
 from tarjama.worker.language import LanguageIdentifier, count_words, primary_language
 from tarjama.worker.language_gate import GateRules, LanguageVerdict, judge
 
@@ -84,6 +84,14 @@ def test_the_model_ships_in_the_package_and_loads_without_a_network() -> None:
     # Then it works from the installed package alone
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "fa"
+
+
+def test_a_missing_model_file_is_model_unavailable(tmp_path: Path) -> None:
+    # Given an identifier whose model file is not there
+    identifier = LanguageIdentifier(tmp_path / "lid.176.ftz")
+    # When it is first used, Then the error says what is missing and how to fix it
+    with pytest.raises(ModelUnavailable, match="pip install 'tarjama\\[worker\\]'"):
+        identifier.identify("نص عربي")
 
 
 @pytest.mark.parametrize("name", SETS)

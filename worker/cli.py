@@ -73,6 +73,7 @@ def worker(
 ) -> None:
     """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
     from tarjama.worker.app import create_app
+    from tarjama.worker.language import model_path as language_model_path
     from tarjama.worker.models import ModelSpec, prepare
 
     settings = load_settings(**({"role": role} if role else {}))
@@ -86,6 +87,8 @@ def worker(
         # engine (in a child process), so forked workers find them ready; never imports torch.
         for model_role in model_roles(settings.role):
             prepare(ModelSpec.for_role(model_role, settings), settings)
+        if settings.role in ("all", "translate"):
+            language_model_path()  # the language gate's (found, not loaded: no fork issue)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",

@@ -21,7 +21,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
-from tarjama.worker.errors import ConfigurationError
+from tarjama.worker.errors import ModelUnavailable
 
 ARABIC = "ar"
 #: Arabic varieties (ISO 639-3; fastText's lid.176 has ``arz``, Egyptian): all are Arabic.
@@ -123,11 +123,15 @@ def model_path() -> Path:
     try:
         path = Path(str(distribution(MODEL_DISTRIBUTION).locate_file(MODEL_FILE)))
     except PackageNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise ConfigurationError(
-            f"the language identification model ({MODEL_FILE} of the {MODEL_DISTRIBUTION} "
-            "package) is not installed: pip install 'tarjama[worker]'"
+        path = Path(MODEL_FILE)
+    return _present(path)
+
+
+def _present(path: Path) -> Path:
+    if not path.is_file():
+        raise ModelUnavailable(
+            f"the language identification model is missing ({path}; it ships inside the "
+            f"{MODEL_DISTRIBUTION} package): pip install 'tarjama[worker]'"
         )
     return path
 
@@ -161,7 +165,8 @@ class LanguageIdentifier:
             if self._model is None:
                 import fasttext  # fasttext-predict: the predict-only build, no numpy
 
-                self._model = fasttext.load_model(str(self._path or model_path()))
+                path = _present(self._path) if self._path else model_path()
+                self._model = fasttext.load_model(str(path))
 
     def identify(self, text: str) -> LanguageGuess:
         """The most likely language of ``text`` (any length; one line or many)."""
