@@ -215,6 +215,18 @@ def test_a_title_in_another_language_passes_through(identifier: LanguageIdentifi
     assert result.as_dict()["title"]["code"] == "en"
 
 
+def test_the_body_not_the_headline_decides_the_article_s_language(
+    identifier: LanguageIdentifier,
+) -> None:
+    # Given an English headline over an Arabic body of short lines (none judged on its own)
+    title = "Earthquake hits the north of the country this morning"
+    result = verdict(identifier, ["زلزال قوي", "قتلى وجرحى", "فرق الإنقاذ"], title=title)
+    # Then the article is Arabic (the body, judged at once); the headline passes through
+    assert (result.code, result.passthrough) == ("ar", False)
+    assert result.title is not None
+    assert result.title.code == "en"
+
+
 def test_an_arabic_title_on_an_arabic_article_is_translated(
     identifier: LanguageIdentifier,
 ) -> None:

@@ -7,10 +7,10 @@ Runs on the reader's text (after HTML extraction, before anything is translated)
   ``min_confidence``, another language when it gives Arabic at most ``1 - min_confidence``.
   Text with fewer than ``min_words`` words (numbers, names, a dateline), or in between, is
   not classified: it follows the article's language;
-* the article is Arabic when at least as many of its words were classified Arabic as
-  another language; otherwise it is the other language with the most words. With nothing
-  classified, the whole text is classified at once; if that is undecided too, the article
-  is taken to be in its ``source_language`` (default ``ar``);
+* the article is Arabic when at least as many words of its paragraphs (not the title) were
+  classified Arabic as another language; otherwise it is the other language with the most
+  words. With no paragraph classified, the whole body is classified at once; if that is
+  undecided too, the article is taken to be in its ``source_language`` (default ``ar``);
 * an article that is not Arabic, or whose ``source_language`` is not Arabic, is refused
   (:class:`~worker.errors.UnsupportedLanguage`), or with ``unsupported="passthrough"``
   passed through whole, untranslated;
@@ -143,14 +143,15 @@ def judge(
     """Decide what is translated and what passes through; raise UnsupportedLanguage for an
     article that is not Arabic (unless ``rules.unsupported`` is ``passthrough``)."""
     declared = primary_language(source_language) if source_language else ARABIC
-    blocks = ([title] if title else []) + list(paragraphs)
-    guesses = [rules.classify(g) for g in identifier.identify_many(blocks)]
+    guesses = [rules.classify(g) for g in identifier.identify_many([title, *paragraphs])]
+    title_guess, body = guesses[0], guesses[1:]
 
     @cache
-    def whole() -> LanguageGuess:  # the whole text at once: only when it is needed
-        return identifier.identify(" ".join(blocks))
+    def whole() -> LanguageGuess:  # the whole body at once: only when it is needed
+        return identifier.identify(" ".join(paragraphs))
 
-    classified = [g for g in guesses if g is not None]
+    # the body decides the article's language (a headline is a few words, often a quote)
+    classified = [g for g in body if g is not None]
     code, confidence, basis = _article_language(classified, whole, declared, rules)
     problem = None
     if declared != ARABIC:
@@ -175,8 +176,9 @@ def judge(
                 "untranslated."
             )
         return LanguageVerdict(code, confidence, basis, True, None, [None] * len(paragraphs))
-    passed = [g if g is not None and g.code != ARABIC else None for g in guesses]
-    title_guess = passed.pop(0) if title else None
+    passed = [g if g is not None and g.code != ARABIC else None for g in body]
+    if title_guess is not None and title_guess.code == ARABIC:
+        title_guess = None
     return LanguageVerdict(code, confidence, basis, False, title_guess, passed)
 
 
