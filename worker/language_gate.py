@@ -27,7 +27,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from tarjama.worker.errors import UnsupportedLanguage
-from tarjama.worker.language import ARABIC, LanguageGuess, language_name, primary_language
+from tarjama.worker.language import (
+    ARABIC,
+    LanguageGuess,
+    count_words,
+    language_name,
+    primary_language,
+)
 
 if TYPE_CHECKING:
     from tarjama.worker.language import LanguageIdentifier
@@ -133,6 +139,18 @@ def _article_language(
     return declared, whole().probability(declared), "source_language"
 
 
+def _classify_all(
+    texts: Sequence[str], identifier: LanguageIdentifier, rules: GateRules
+) -> list[LanguageGuess | None]:
+    """:meth:`GateRules.classify` for each text; the model reads only those long enough to
+    be judged (an article of 40,000 one-word lines costs no model call)."""
+    judged = [i for i, text in enumerate(texts) if count_words(text) >= rules.min_words]
+    found: list[LanguageGuess | None] = [None] * len(texts)
+    for i, guess in zip(judged, identifier.identify_many([texts[i] for i in judged]), strict=True):
+        found[i] = rules.classify(guess)
+    return found
+
+
 def judge(
     title: str,
     paragraphs: Sequence[str],
@@ -143,8 +161,7 @@ def judge(
     """Decide what is translated and what passes through; raise UnsupportedLanguage for an
     article that is not Arabic (unless ``rules.unsupported`` is ``passthrough``)."""
     declared = primary_language(source_language) if source_language else ARABIC
-    guesses = [rules.classify(g) for g in identifier.identify_many([title, *paragraphs])]
-    title_guess, body = guesses[0], guesses[1:]
+    title_guess, *body = _classify_all([title, *paragraphs], identifier, rules)
 
     @cache
     def whole() -> LanguageGuess:  # the whole body at once: only when it is needed
