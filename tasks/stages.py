@@ -40,7 +40,8 @@ def summary_input(section: dict[str, Any]) -> tuple[str, str | None]:
         for paragraph in section["paragraphs"]
         if paragraph.get("language", {"code": "en"})["code"] == "en"
     ]
-    title = section["language"].get("title", {"code": "en"})
+    # .get: a hand-off from a worker that predates the gate has no language section
+    title = (section.get("language") or {}).get("title", {"code": "en"})
     return "\n\n".join(english), section["title"] if title["code"] == "en" else None
 
 
