@@ -41,9 +41,10 @@ def machine() -> str:
 
 def prepare(cache_dir: Path) -> tuple[Path, Path]:
     """Shape twins built and converted (int8) ahead: no row pays for either."""
-    from tarjama.worker.models import ModelSpec
-    from tarjama.worker.models import prepare as prepare_model
+    from tarjama.worker.models.registry import prepare as prepare_model
+    from tarjama.worker.models.spec import ModelSpec
     from tarjama.worker.settings import load_settings
+    from tarjama.worker.stages import STAGES
 
     started = time.perf_counter()
     translation = twins.ensure_twin(cache_dir, twins.TRANSLATION)
@@ -51,8 +52,8 @@ def prepare(cache_dir: Path) -> tuple[Path, Path]:
     settings = load_settings(
         translation_model=str(translation), summary_model=str(summary), model_cache_dir=cache_dir
     )
-    for role in ("translation", "summary"):
-        prepare_model(ModelSpec.for_role(role, settings), settings)
+    for stage in STAGES:
+        prepare_model(ModelSpec.for_stage(stage, settings), settings)
     _say(f"shape twins ready in {cache_dir} ({time.perf_counter() - started:.0f}s)")
     return translation, summary
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from benchmarks import workload
 from benchmarks.workload import Workload
-from tarjama.worker.models import ModelRole
+from tarjama.worker.stages import ModelKey, stage_for
 
 Task = Literal["translation", "summary", "worker", "in-flight", "gate"]
 Engine = Literal["transformers", "tarjama"]
@@ -169,10 +169,12 @@ class TarjamaRunner:
     """The worker's own engine objects (what ``ModelRegistry`` loads by default), fed the
     converted vocabulary's tokens for the workload's ids."""
 
-    def __init__(self, row: Row, role: ModelRole, **settings: Any) -> None:
-        from tarjama.worker.conversion import converted_dir, read_vocabulary
-        from tarjama.worker.engines.ctranslate2_engine import CTranslate2Model
-        from tarjama.worker.models import ModelRegistry, ModelSpec
+    def __init__(self, row: Row, role: ModelKey, **settings: Any) -> None:
+        from tarjama.worker.models.ctranslate2.conversion import converted_dir
+        from tarjama.worker.models.ctranslate2.manifest import read_vocabulary
+        from tarjama.worker.models.ctranslate2.seq2seq import CTranslate2Model
+        from tarjama.worker.models.registry import ModelRegistry
+        from tarjama.worker.models.spec import ModelSpec
         from tarjama.worker.settings import load_settings
 
         options = {
@@ -191,7 +193,7 @@ class TarjamaRunner:
         self.load_s = registry.load_seconds[role]
         # as translate() calls it: the article in one call, split by CTranslate2 if larger
         self.batch_tokens = self.settings.translation_batch_tokens if role == "translation" else 0
-        spec = ModelSpec.for_role(role, self.settings)
+        spec = ModelSpec.for_stage(stage_for(role), self.settings)
         self.config = checkpoint_config(spec.name)
         directory = converted_dir(spec, Path(spec.name), self.settings.compute_type)
         self.vocabulary = read_vocabulary(directory, "source")

@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tarjama.worker import faults
-from tarjama.worker.app import SUMMARY_STAGE, TarjamaApp, as_tarjama
+from tarjama.worker.app import TarjamaApp, as_tarjama
 from tarjama.worker.errors import (
     BackendUnavailable,
     InvalidArticle,
@@ -42,15 +42,14 @@ from tarjama.worker.errors import (
     WorkerLost,
     failure_code,
 )
-from tarjama.worker.jobs import TASK_NAMES, ArticleInput, article_id, parse_job, short_summary
+from tarjama.worker.jobs import ArticleInput, article_id, parse_job, short_summary
 from tarjama.worker.pipeline import ProgressFn
 from tarjama.worker.priorities import route
+from tarjama.worker.stages import TASKS
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
 _PROGRESS_INTERVAL_S = 0.5
-#: The name a job's end is published under: the task the producer sent.
-_PUBLIC_NAME = {SUMMARY_STAGE: TASK_NAMES["article"]}
 
 
 @dataclass(frozen=True)
@@ -96,9 +95,10 @@ class JobTask(Task):  # type: ignore[misc]
 
     @property
     def public_name(self) -> str:
-        """The task the producer sent (the summary stage belongs to process_article)."""
+        """The task the producer sent (the summary stage belongs to process_article): the
+        name a job's end is published under."""
         name = str(self.name)
-        return _PUBLIC_NAME.get(name, name)
+        return TASKS[name][0].task if name in TASKS else name
 
     def progress_reporter(self) -> ProgressFn:
         last_at, last_stage = 0.0, ""
@@ -158,13 +158,14 @@ class JobTask(Task):  # type: ignore[misc]
         else:
             self._forget_deliveries(job_id)
             if isinstance(outcome, Handoff):
+                _, next_stage = TASKS[outcome.signature.task]
                 # the next stage keeps the job's id, priority and short args for Flower
                 # (Task.replace raises Ignore)
                 raise self.replace(
                     outcome.signature.set(
                         argsrepr=f"({short_summary(article.model_dump())},)",
                         kwargsrepr="{}",
-                        **route(settings, "summarize", article.priority),
+                        **route(settings, next_stage, article.priority),
                     )
                 )
             runtime.metrics.add({"jobs|succeeded": 1})

@@ -26,10 +26,11 @@ from redis.exceptions import RedisError
 
 from tarjama.worker.app import TarjamaApp, create_app
 from tarjama.worker.errors import JobFailed, failure_code
-from tarjama.worker.jobs import TASK_NAMES, JobKind, job_id_for, short_summary
+from tarjama.worker.jobs import job_id_for, short_summary
 from tarjama.worker.priorities import route
 from tarjama.worker.results import JobLedger
 from tarjama.worker.settings import Settings
+from tarjama.worker.stages import KINDS, JobKind
 
 log = logging.getLogger(__name__)
 PROGRESS = "PROGRESS"
@@ -134,13 +135,14 @@ class TarjamaClient:
             if current == states.FAILURE:
                 self.app.backend.forget(job_id)
             priority = payload.get("priority") if isinstance(payload, dict) else None
+            job_kind = KINDS[kind]
             self.app.send_task(
-                TASK_NAMES[kind],
+                job_kind.task,
                 args=[payload],
                 task_id=job_id,
                 argsrepr=f"({short_summary(payload)},)",
                 kwargsrepr="{}",
-                **route(self.settings, "summarize" if kind == "summary" else "translate", priority),
+                **route(self.settings, job_kind.stages[0], priority),  # its first stage's queue
             )
             sent = True
             self.ledger.confirm_submitted(job_id)

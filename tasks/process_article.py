@@ -14,13 +14,15 @@ from celery import shared_task
 
 from tarjama.tasks import stages
 from tarjama.tasks.base import Handoff, JobTask
-from tarjama.worker.app import SUMMARY_STAGE
 from tarjama.worker.jobs import ArticleInput
 from tarjama.worker.pipeline import ProgressFn
 from tarjama.worker.results import build_result
+from tarjama.worker.stages import KINDS, SUMMARIZE
+
+ARTICLE = KINDS["article"]
 
 
-@shared_task(bind=True, base=JobTask, name="tarjama.process_article")
+@shared_task(bind=True, base=JobTask, name=ARTICLE.task)
 def process_article(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     def work(article: ArticleInput, progress: ProgressFn) -> Handoff | dict[str, Any]:
         runtime = self.tarjama.runtime
@@ -43,7 +45,7 @@ def process_article(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     return self.execute(args, kwargs, work)
 
 
-@shared_task(bind=True, base=JobTask, name=SUMMARY_STAGE)
+@shared_task(bind=True, base=JobTask, name=ARTICLE.task_for(SUMMARIZE))
 def summarize_article(self: JobTask, article: Any, translated: dict[str, Any]) -> dict[str, Any]:
     """The second stage of process_article (internal: producers never send it)."""
 

@@ -11,9 +11,10 @@ from tarjama.tasks.base import JobTask
 from tarjama.worker.jobs import ArticleInput
 from tarjama.worker.pipeline import ProgressFn
 from tarjama.worker.results import build_result
+from tarjama.worker.stages import KINDS
 
 
-@shared_task(bind=True, base=JobTask, name="tarjama.translate")
+@shared_task(bind=True, base=JobTask, name=KINDS["translation"].task)
 def translate(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     def work(article: ArticleInput, progress: ProgressFn) -> dict[str, Any]:
         translated = stages.translate(self.tarjama.runtime, article, progress)

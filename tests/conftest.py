@@ -76,7 +76,7 @@ def marian_count(tiny_models: dict[str, Path]) -> TokenCount:
     """The tiny MarianMT's real token count, and its input limit from the model config."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from tarjama.worker.engines.transformers_engine import input_limit
+    from tarjama.worker.models.transformers.common import input_limit
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_models["marian"])
     limit = input_limit(AutoConfig.from_pretrained(tiny_models["marian"]), tokenizer)

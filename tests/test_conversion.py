@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.worker.conversion import Manifest, converted_dir, ensure_converted, is_converted
 from tarjama.worker.errors import ModelUnavailable
-from tarjama.worker.models import ModelSpec
+from tarjama.worker.models.ctranslate2.conversion import (
+    converted_dir,
+    ensure_converted,
+    is_converted,
+)
+from tarjama.worker.models.ctranslate2.manifest import Manifest
+from tarjama.worker.models.spec import ModelSpec
+from tarjama.worker.stages import SUMMARIZE, TRANSLATE
 from tests.helpers import settings_from_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,12 +27,13 @@ CONVERT_SNIPPET = """
 import logging, sys
 from pathlib import Path
 from tests.helpers import settings_from_env
-from tarjama.worker.conversion import ensure_converted
-from tarjama.worker.models import ModelSpec
+from tarjama.worker.models.ctranslate2.conversion import ensure_converted
+from tarjama.worker.models.spec import ModelSpec
+from tarjama.worker.stages import TRANSLATE
 logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
 settings = settings_from_env({"TARJAMA_TRANSLATION_MODEL": sys.argv[1],
                               "TARJAMA_MODEL_CACHE_DIR": sys.argv[2]})
-spec = ModelSpec.for_role("translation", settings)
+spec = ModelSpec.for_stage(TRANSLATE, settings)
 print(ensure_converted(spec, Path(spec.name), "int8"))
 """
 
@@ -35,7 +42,7 @@ def _spec(model: Path, cache: Path) -> ModelSpec:
     settings = settings_from_env(
         {"TARJAMA_TRANSLATION_MODEL": str(model), "TARJAMA_MODEL_CACHE_DIR": str(cache)}
     )
-    return ModelSpec.for_role("translation", settings)
+    return ModelSpec.for_stage(TRANSLATE, settings)
 
 
 def test_two_processes_starting_at_once_convert_once(
@@ -102,7 +109,7 @@ def test_bart_config_without_layout_keys_converts(
             "TARJAMA_MODEL_CACHE_DIR": str(tmp_path),
         }
     )
-    spec = ModelSpec.for_role("summary", settings)
+    spec = ModelSpec.for_stage(SUMMARIZE, settings)
     # When it is converted, Then it converts, with BART's decoding rules in the manifest
     manifest = Manifest.read(ensure_converted(spec, tiny_models["bart"], "int8"))
     assert manifest.model_type == "bart"

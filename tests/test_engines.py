@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 
-from tarjama.worker.engines import Decoding, ctranslate2_engine, transformers_engine
-from tarjama.worker.models import ModelRole, ModelSpec
+from tarjama.worker.models import ctranslate2 as ctranslate2_path
+from tarjama.worker.models import transformers as transformers_path
+from tarjama.worker.models.engine import Decoding
+from tarjama.worker.models.spec import ModelSpec
+from tarjama.worker.models.transformers import common as transformers_common
 from tarjama.worker.settings import Settings
+from tarjama.worker.stages import SUMMARIZE, TRANSLATE, Stage
 from tarjama.worker.text import split_paragraphs, split_sentences
 from tests.helpers import settings_from_env
 
@@ -39,9 +43,9 @@ def _settings(base_env: dict[str, str], summary_model: Path, **env: str) -> Sett
     )
 
 
-def _load(module: Any, role: ModelRole, settings: Settings) -> Any:
-    spec = ModelSpec.for_role(role, settings)
-    load = module.load_translator if role == "translation" else module.load_summarizer
+def _load(path: Any, stage: Stage, settings: Settings) -> Any:
+    spec = ModelSpec.for_stage(stage, settings)
+    load = path.load_translator if stage == TRANSLATE else path.load_summarizer
     return load(spec, Path(spec.name), settings)
 
 
@@ -49,7 +53,7 @@ def _reference_tokens(engine: Any, texts: list[str], **generate: Any) -> list[li
     """What transformers generates, as tokens, special tokens left out."""
     tokenizer = engine.tokenizer
     encoded = tokenizer(texts, return_tensors="pt", padding=True)
-    generated = transformers_engine._generate(engine.model, encoded, **generate)
+    generated = transformers_common.generate(engine.model, encoded, **generate)
     special = set(tokenizer.all_special_tokens)
     return [
         [t for t in tokenizer.convert_ids_to_tokens(row.tolist()) if t not in special]
@@ -72,8 +76,8 @@ def test_translation_float32_matches_transformers_token_for_token(
 ) -> None:
     # Given the tiny MarianMT in both engines, CTranslate2 in float32, greedy decoding
     settings = _settings(base_env, tiny_models["bart"], TARJAMA_COMPUTE_TYPE="float32")
-    reference = _load(transformers_engine, "translation", settings)
-    fast = _load(ctranslate2_engine, "translation", settings)
+    reference = _load(transformers_path, TRANSLATE, settings)
+    fast = _load(ctranslate2_path, TRANSLATE, settings)
     # When both translate the real article's sentences in one batch
     expected = reference.translate(sentences)
     got = fast.translate(sentences)
@@ -99,8 +103,8 @@ def test_summary_float32_matches_transformers(
 ) -> None:
     # Given the tiny summarizer (BART: forced BOS and EOS; T5: no BOS) in both engines
     settings = _settings(base_env, tiny_models[family], TARJAMA_COMPUTE_TYPE="float32")
-    reference = _load(transformers_engine, "summary", settings)
-    fast = _load(ctranslate2_engine, "summary", settings)
+    reference = _load(transformers_path, SUMMARIZE, settings)
+    fast = _load(ctranslate2_path, SUMMARIZE, settings)
     # When both summarize the same text with the same greedy decoding settings
     expected = reference.summarize(ENGLISH_TEXT, decoding)
     got = fast.summarize(ENGLISH_TEXT, decoding)
@@ -116,8 +120,8 @@ def test_bart_forced_bos_and_eos_match_token_for_token(
 ) -> None:
     # Given the tiny BART, whose generation config forces BOS first and EOS last
     settings = _settings(base_env, tiny_models["bart"], TARJAMA_COMPUTE_TYPE="float32")
-    reference = _load(transformers_engine, "summary", settings)
-    fast = _load(ctranslate2_engine, "summary", settings)
+    reference = _load(transformers_path, SUMMARIZE, settings)
+    fast = _load(ctranslate2_path, SUMMARIZE, settings)
     assert fast.manifest.target_prefix == ["<s>"]
     assert fast.manifest.forced_eos
     for new_tokens in (1, 2, 7, 30):
@@ -139,14 +143,14 @@ def test_tokenization_without_transformers_matches_transformers(
     base_env: dict[str, str], tiny_models: dict[str, Path], sentences: list[str], model: str
 ) -> None:
     # Given a model's tokenizer as transformers loads it, and as the CTranslate2 engine does
-    role: ModelRole = "translation" if model == "marian" else "summary"
+    stage = TRANSLATE if model == "marian" else SUMMARIZE
     settings = _settings(
         {**base_env, "TARJAMA_TRANSLATION_MODEL": str(tiny_models[model])},
         tiny_models[model],
         TARJAMA_COMPUTE_TYPE="float32",
     )
-    reference = _load(transformers_engine, role, settings)
-    fast = _load(ctranslate2_engine, role, settings)
+    reference = _load(transformers_path, stage, settings)
+    fast = _load(ctranslate2_path, stage, settings)
     texts = [
         *sentences[:5],
         ENGLISH_TEXT,
@@ -173,8 +177,8 @@ def test_int8_output_is_well_formed(
     # Given both tiny models in the default engine and compute type (int8), beam search
     settings = _settings(base_env, tiny_models["bart"], TARJAMA_TRANSLATION_BEAMS="4")
     assert (settings.engine, settings.compute_type) == ("ctranslate2", "int8")
-    translator = _load(ctranslate2_engine, "translation", settings)
-    summarizer = _load(ctranslate2_engine, "summary", settings)
+    translator = _load(ctranslate2_path, TRANSLATE, settings)
+    summarizer = _load(ctranslate2_path, SUMMARIZE, settings)
     # When they translate the article and summarize a text
     done: list[int] = []
     translations = translator.translate(sentences, on_progress=done.append)
@@ -194,7 +198,7 @@ def test_empty_input_and_too_long_input(
     base_env: dict[str, str], tiny_models: dict[str, Path]
 ) -> None:
     settings = _settings(base_env, tiny_models["bart"])
-    translator = _load(ctranslate2_engine, "translation", settings)
+    translator = _load(ctranslate2_path, TRANSLATE, settings)
     # Given no sentences, Then no work and no error
     assert translator.translate([]) == []
     assert translator.count_tokens([]) == []

@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 
 from tarjama.worker.errors import ModelUnavailable
-from tarjama.worker.models import ModelRegistry, ModelSpec, locate
+from tarjama.worker.models.registry import ModelRegistry
+from tarjama.worker.models.spec import ModelSpec
+from tarjama.worker.models.weights import locate
 from tarjama.worker.settings import load_settings
+from tarjama.worker.stages import TRANSLATE
 
 
 def _spec(name: str, tmp_path: Path, *, offline: bool = True) -> ModelSpec:
-    return ModelSpec("translation", name, None, tmp_path / "cache", offline)
+    return ModelSpec(TRANSLATE, name, None, tmp_path / "cache", offline)
 
 
 def test_local_checkpoint_is_used_as_is(tiny_models: dict[str, Path], tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tarjama.tasks.client import TarjamaClient
-from tarjama.worker.engines import Summarizer
-from tarjama.worker.models import ModelRegistry
+from tarjama.worker.models.engine import Summarizer
+from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.pipeline import summarize_text
 from tarjama.worker.settings import load_settings
 from tarjama.worker.styles import StyleBook

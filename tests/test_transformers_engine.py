@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tarjama.worker.engines import Decoding
-from tarjama.worker.engines.transformers_engine import (
+from tarjama.worker.models.engine import Decoding
+from tarjama.worker.models.registry import ModelRegistry
+from tarjama.worker.models.transformers.seq2seq import (
     TransformersSummarizer,
     TransformersTranslator,
 )
-from tarjama.worker.models import ModelRegistry
 from tarjama.worker.settings import load_settings
 
 

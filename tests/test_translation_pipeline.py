@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from tarjama.worker.engines import Translator
 from tarjama.worker.jobs import ArticleInput
-from tarjama.worker.models import ModelRegistry
+from tarjama.worker.models.engine import Translator
+from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.pipeline import (
     cache_namespace,
     plan_pieces,

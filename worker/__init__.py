@@ -1,4 +1,4 @@
-"""The engine room: settings, the Celery app, the pipeline, engines, Redis keys, the CLI.
+"""The engine room: settings, the Celery app, the pipeline, the models, Redis keys, the CLI.
 
 Importing it loads nothing and connects to nothing.
 """

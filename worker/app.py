@@ -13,9 +13,10 @@ from typing import Any
 from celery import Celery, signals
 
 from tarjama.worker.errors import ConfigurationError
-from tarjama.worker.priorities import Stage, consumed_queues
+from tarjama.worker.priorities import base_queue, consumed_queues
 from tarjama.worker.runtime import WorkerRuntime
 from tarjama.worker.settings import Settings, load_settings
+from tarjama.worker.stages import STAGES, Role, stages_of
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,6 @@ TASK_MODULES = (
     "tarjama.tasks.translate",
     "tarjama.tasks.summarize",
 )
-SUMMARY_STAGE = "tarjama.process_article.summarize"
 
 
 class TarjamaApp(Celery):  # type: ignore[misc]
@@ -41,22 +41,13 @@ class TarjamaApp(Celery):  # type: ignore[misc]
         self.runtime = WorkerRuntime(settings, lambda: self.backend.client)
         self.conf.update(celery_config(settings))
 
-    def queues_for(self, role: str) -> list[str]:
-        stages: dict[str, list[Stage]] = {
-            "all": ["translate", "summarize"],
-            "translate": ["translate"],
-            "summarize": ["summarize"],
-        }
-        return consumed_queues(self.settings, stages[role])
+    def queues_for(self, role: Role) -> list[str]:
+        return consumed_queues(self.settings, stages_of(role))
 
 
 def celery_config(s: Settings) -> dict[str, Any]:
-    routes = {
-        "tarjama.process_article": {"queue": s.translate_queue},
-        "tarjama.translate": {"queue": s.translate_queue},
-        "tarjama.summarize": {"queue": s.summarize_queue},
-        SUMMARY_STAGE: {"queue": s.summarize_queue},
-    }
+    # each task on its stage's queue (a job's priority picks a sibling queue when sent)
+    routes = {task: {"queue": base_queue(s, stage)} for stage in STAGES for task in stage.tasks}
     return {
         # JSON only: a pickle (or any other) body is rejected, never executed.
         "task_serializer": "json",

@@ -7,16 +7,17 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import click
 
 from tarjama.worker.errors import ConfigurationError, ModelUnavailable
 from tarjama.worker.evaluation.options import evaluation_options
-from tarjama.worker.models import ModelRole
 from tarjama.worker.settings import Settings, load_settings
+from tarjama.worker.stages import KINDS, TRANSLATE, Role, stages_of
 
 F = TypeVar("F", bound=Callable[..., Any])
+ROLES = get_args(Role)
 EXIT_CONFIG = 2
 EXIT_MODEL = 3
 
@@ -50,7 +51,7 @@ def main() -> None:
 @main.command()
 @click.option(
     "--role",
-    type=click.Choice(["all", "translate", "summarize"]),
+    type=click.Choice(ROLES),
     default=None,
     help="Stages to run (and models to load); default TARJAMA_ROLE or all.",
 )
@@ -65,7 +66,7 @@ def main() -> None:
 @click.option("--skip-preflight", is_flag=True, help="Start even if models cannot be found.")
 @friendly_errors
 def worker(
-    role: str | None,
+    role: Role | None,
     concurrency: int | None,
     pool: str,
     hostname: str | None,
@@ -74,7 +75,8 @@ def worker(
     """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
     from tarjama.worker.app import create_app
     from tarjama.worker.language import model_path as language_model_path
-    from tarjama.worker.models import ModelSpec, prepare
+    from tarjama.worker.models.registry import prepare
+    from tarjama.worker.models.spec import ModelSpec
 
     settings = load_settings(**({"role": role} if role else {}))
     settings = settings.for_role(settings.role)  # the role's own concurrency and threads
@@ -85,9 +87,9 @@ def worker(
     if not skip_preflight:
         # In this (parent) process: finds or downloads weights, converts them for the
         # engine (in a child process), so forked workers find them ready; never imports torch.
-        for model_role in model_roles(settings.role):
-            prepare(ModelSpec.for_role(model_role, settings), settings)
-        if settings.role in ("all", "translate"):
+        for stage in stages_of(settings.role):
+            prepare(ModelSpec.for_stage(stage, settings), settings)
+        if TRANSLATE in stages_of(settings.role):
             language_model_path()  # the language gate's (found, not loaded: no fork issue)
     argv = [
         "worker",
@@ -104,12 +106,7 @@ def worker(
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--kind",
-    type=click.Choice(["article", "translation", "summary"]),
-    default="article",
-    show_default=True,
-)
+@click.option("--kind", type=click.Choice(list(KINDS)), default="article", show_default=True)
 @click.option("--style", default=None, help="Summary style (see prompts/).")
 @click.option("--title", default=None)
 @click.option("--wait", "wait_", is_flag=True, help="Wait and print each result.")
@@ -207,38 +204,31 @@ def models() -> None:
 
 
 @models.command("pull")
-@click.option(
-    "--role", type=click.Choice(["all", "translate", "summarize"]), default="all", show_default=True
-)
+@click.option("--role", type=click.Choice(ROLES), default="all", show_default=True)
 @friendly_errors
-def models_pull(role: str) -> None:
+def models_pull(role: Role) -> None:
     """Download the configured models into TARJAMA_MODEL_CACHE_DIR (with progress bars) and
     convert them for the engine (CTranslate2: TARJAMA_COMPUTE_TYPE)."""
-    from tarjama.worker.conversion import converted_dir, ensure_converted, is_converted
-    from tarjama.worker.models import ModelSpec, locate
+    from tarjama.worker.models.ctranslate2.conversion import (
+        converted_dir,
+        ensure_converted,
+        is_converted,
+    )
+    from tarjama.worker.models.spec import ModelSpec
+    from tarjama.worker.models.weights import locate
 
     settings = load_settings()
     compute_type = settings.compute_type
-    for model_role in model_roles(role):
-        spec = ModelSpec.for_role(model_role, settings)
+    for stage in stages_of(role):
+        spec = ModelSpec.for_stage(stage, settings)
         checkpoint = locate(spec)
-        click.echo(f"{model_role}: {spec.name} -> {checkpoint}")
+        click.echo(f"{stage.model}: {spec.name} -> {checkpoint}")
         if settings.engine != "ctranslate2":
             continue
         if not is_converted(converted_dir(spec, checkpoint, compute_type)):
-            click.echo(f"{model_role}: converting to CTranslate2 ({compute_type}), once…")
+            click.echo(f"{stage.model}: converting to CTranslate2 ({compute_type}), once…")
         converted = ensure_converted(spec, checkpoint, compute_type)
-        click.echo(f"{model_role}: CTranslate2 {compute_type} -> {converted}")
-
-
-def model_roles(role: str) -> tuple[ModelRole, ...]:
-    """The models a worker role needs."""
-    roles: dict[str, tuple[ModelRole, ...]] = {
-        "all": ("translation", "summary"),
-        "translate": ("translation",),
-        "summarize": ("summary",),
-    }
-    return roles[role]
+        click.echo(f"{stage.model}: CTranslate2 {compute_type} -> {converted}")
 
 
 @main.command(context_settings={"ignore_unknown_options": True})

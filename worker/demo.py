@@ -21,8 +21,10 @@ from kombu.utils.url import maybe_sanitize_url
 
 from tarjama.tasks.client import TarjamaClient
 from tarjama.worker.embedded import EmbeddedRedis
-from tarjama.worker.models import ModelSpec, locate
+from tarjama.worker.models.spec import ModelSpec
+from tarjama.worker.models.weights import locate
 from tarjama.worker.settings import load_settings
+from tarjama.worker.stages import STAGES
 from tarjama.worker.subprocesses import WorkerProcess
 from tarjama.worker.tiny_models import TINY_LABEL, build_tiny_models
 
@@ -72,9 +74,9 @@ def run_demo(
             env["TARJAMA_TRANSLATION_MODEL"] = str(paths["marian"])
             env["TARJAMA_SUMMARY_MODEL"] = str(paths["bart"])
         else:
-            for role in ("translation", "summary"):
-                spec = ModelSpec.for_role(role, settings)
-                _say(f"checking the {role} model {spec.name}")
+            for stage in STAGES:
+                spec = ModelSpec.for_stage(stage, settings)
+                _say(f"checking the {stage.model} model {spec.name}")
                 locate(spec)  # ModelUnavailable says how to fix
         if not settings.redis_explicit:
             settings = load_settings(redis_url=env["TARJAMA_REDIS_URL"])

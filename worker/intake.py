@@ -44,8 +44,9 @@ from redis.exceptions import RedisError, ResponseError
 
 from tarjama.tasks.client import SubmitError, TarjamaClient
 from tarjama.worker.errors import ArticleTooLarge, InvalidArticle, JobFailed, TarjamaError
-from tarjama.worker.jobs import TASK_NAMES, JobKind, article_id, job_id_for, parse_job
+from tarjama.worker.jobs import article_id, job_id_for, parse_job
 from tarjama.worker.results import ResultsStream
+from tarjama.worker.stages import KINDS, JobKind
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -60,7 +61,8 @@ BATCH = 16
 BLOCK_MS = 2_000
 MAX_BACKOFF_S = 30.0
 FAULT_EXIT_CODE = 86
-_KINDS: dict[str, JobKind] = {task: kind for kind, task in TASK_NAMES.items()}
+#: The public tasks an entry may name, and the kind of job each is.
+_KINDS: dict[str, JobKind] = {kind.task: name for name, kind in KINDS.items()}
 
 Entry = tuple[bytes, Mapping[bytes, bytes]]
 
@@ -77,7 +79,7 @@ class IntakeRequest:
 
     @property
     def task(self) -> str:
-        return TASK_NAMES[self.kind]
+        return KINDS[self.kind].task
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -105,7 +107,7 @@ def read_entry(entry_id: str, fields: Mapping[bytes, bytes], *, max_chars: int) 
         problems.append(
             f"unknown field(s) {', '.join(unknown)} (an entry has {', '.join(ENTRY_FIELDS)})"
         )
-    task = decoded.get("task", TASK_NAMES["article"])
+    task = decoded.get("task", KINDS["article"].task)
     kind = _KINDS.get(task, "article")
     if task not in _KINDS:
         problems.append(f"task {task!r} is not one of {', '.join(_KINDS)}")

@@ -13,18 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from tarjama.worker.errors import ArticleTooLarge, InvalidArticle
+from tarjama.worker.stages import KINDS, JobKind
 
-JobKind = Literal["article", "translation", "summary"]
 Priority = Literal["urgent", "normal", "bulk"]
-
-#: Public task names, the stable API that producers address.
-TASK_NAMES: dict[JobKind, str] = {
-    "article": "tarjama.process_article",
-    "translation": "tarjama.translate",
-    "summary": "tarjama.summarize",
-}
-
-ID_PREFIX: dict[JobKind, str] = {"article": "art", "translation": "tr", "summary": "sum"}
 
 
 class ArticleInput(BaseModel):
@@ -151,10 +142,10 @@ def job_id_for(kind: JobKind, payload: Any) -> str:
     except ValidationError:
         identity = payload
     canonical = json.dumps(
-        [TASK_NAMES[kind], identity], sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        [KINDS[kind].task, identity], sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"{ID_PREFIX[kind]}-{digest[:32]}"
+    return f"{KINDS[kind].id_prefix}-{digest[:32]}"
 
 
 def short_summary(payload: Any, limit: int = 80) -> str:

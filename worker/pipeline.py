@@ -1,7 +1,7 @@
 """The way of one article: segment, translate, summarize. Plain functions over plain data.
 
-Engines are known only through the :class:`~worker.engines.Translator` and
-:class:`~worker.engines.Summarizer` Protocols, and the sentence cache through
+Engines are known only through the :class:`~worker.models.engine.Translator` and
+:class:`~worker.models.engine.Summarizer` Protocols, and the sentence cache through
 :class:`SentenceCache`; nothing here knows Celery or Redis, so it is testable alone.
 """
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from tarjama.worker.arabic import normalize
-from tarjama.worker.engines import Summarizer, Translator
 from tarjama.worker.errors import InvalidArticle
 from tarjama.worker.jobs import ArticleInput
 from tarjama.worker.markup import source_blocks
+from tarjama.worker.models.engine import Summarizer, Translator
 from tarjama.worker.styles import SummaryStyle
 from tarjama.worker.text import (
     clean_translation,

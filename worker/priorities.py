@@ -14,17 +14,21 @@ urgent), and because each backlog is visible as a queue length.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from tarjama.worker.stages import STAGES, Stage
 
 if TYPE_CHECKING:
     from tarjama.worker.settings import Settings
 
-Stage = Literal["translate", "summarize"]
 PRIORITIES = ("urgent", "normal", "bulk")
 
 
 def base_queue(settings: Settings, stage: Stage) -> str:
-    return settings.translate_queue if stage == "translate" else settings.summarize_queue
+    """The stage's normal-priority queue: TARJAMA_TRANSLATE_QUEUE, TARJAMA_SUMMARIZE_QUEUE."""
+    name: str = getattr(settings, stage.queue_setting)
+    return name
 
 
 def priority_queue(settings: Settings, stage: Stage, priority: str) -> str:
@@ -39,8 +43,9 @@ def route(settings: Settings, stage: Stage, priority: str | None) -> dict[str, A
     }
 
 
-def consumed_queues(settings: Settings, stages: list[Stage]) -> list[str]:
+def consumed_queues(settings: Settings, stages: Iterable[Stage]) -> list[str]:
     """The queues a worker of these stages polls, in order: most urgent first, and within a
-    priority the summary stage before translation."""
-    ordered: list[Stage] = [s for s in ("summarize", "translate") if s in stages]
+    priority later stages first (the summary stage before translation)."""
+    wanted = set(stages)
+    ordered = [stage for stage in reversed(STAGES) if stage in wanted]
     return [priority_queue(settings, s, p) for p in PRIORITIES for s in ordered]

@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from tarjama.worker.jobs import ArticleInput, JobKind
+from tarjama.worker.jobs import ArticleInput
+from tarjama.worker.stages import JobKind
 
 if TYPE_CHECKING:
     from redis import Redis

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from tarjama.worker.errors import TarjamaError
 from tarjama.worker.language import LanguageIdentifier
 from tarjama.worker.metrics import Metrics
-from tarjama.worker.models import ModelRegistry, ModelRole
+from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.results import JobLedger, RedisSentenceCache, ResultsStream
+from tarjama.worker.stages import TRANSLATE, Stage, stages_of
 from tarjama.worker.styles import StyleBook
 
 if TYPE_CHECKING:
@@ -39,9 +40,10 @@ class WorkerRuntime:
         #: this worker's node name (e.g. translate1@host), known once the worker runs
         self.nodename: str | None = None
 
-    def _record_load(self, role: ModelRole, seconds: float) -> None:
-        loaded = sorted({*self.models.loaded, role})
-        self.metrics.model_loaded(self.nodename or "unknown", os.getpid(), role, seconds, loaded)
+    def _record_load(self, stage: Stage, seconds: float) -> None:
+        loaded = sorted({*self.models.loaded, stage.model})
+        node = self.nodename or "unknown"
+        self.metrics.model_loaded(node, os.getpid(), stage.model, seconds, loaded)
 
     @cached_property
     def language(self) -> LanguageIdentifier:
@@ -87,13 +89,11 @@ class WorkerRuntime:
         os.environ["TOKENIZERS_PARALLELISM"] = "false"
         if not self.settings.preload_models:
             return
-        role = self.settings.role
         try:
-            if role in ("all", "translate"):
-                self.models.translator()
+            stages = stages_of(self.settings.role)
+            self.models.load(stages)
+            if TRANSLATE in stages:
                 self.language.load()
-            if role in ("all", "summarize"):
-                self.models.summarizer()
         except TarjamaError as exc:
             # Jobs will fail with this code and message; the CLI's pre-flight should have
             # refused to start first, so this is a model that is present but broken.

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tarjama.worker.errors import ConfigurationError
 from tarjama.worker.faults import check_spec
+from tarjama.worker.stages import Role
 
 ENV_PREFIX = "TARJAMA_"
 REDIS_SCHEMES = ("redis", "rediss", "unix", "sentinel")
@@ -27,7 +28,6 @@ Device = Literal["cpu", "cuda", "auto"]
 ComputeType = Literal["int8", "int8_float32", "float32", "float16", "int8_float16"]
 #: Compute types that need a GPU.
 CUDA_ONLY_COMPUTE_TYPES = ("float16", "int8_float16")
-Role = Literal["all", "translate", "summarize"]
 IntakeFault = Literal["none", "exit-after-enqueue"]
 UnsupportedLanguages = Literal["fail", "passthrough"]
 
@@ -289,10 +289,9 @@ class Settings(BaseSettings):
         """These settings with the role's own concurrency and threads, where set."""
         if role == "all":
             return self.model_copy(update={"role": role})
-        prefix = "translate" if role == "translate" else "summarize"
         update: dict[str, object] = {"role": role}
-        for name in ("concurrency", "torch_threads"):
-            value = getattr(self, f"{prefix}_{name}")
+        for name in ("concurrency", "torch_threads"):  # TARJAMA_<STAGE>_CONCURRENCY ...
+            value = getattr(self, f"{role}_{name}")
             if value is not None:
                 update[name] = value
         return self.model_copy(update=update)

@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from tarjama.worker.engines import Decoding
 from tarjama.worker.errors import ConfigurationError, UnknownStyle
+from tarjama.worker.models.engine import Decoding
 
 PLACEHOLDERS = frozenset({"text", "title"})
 #: Family fallbacks: a style without a template for the family tries the next one.

@@ -35,8 +35,10 @@ from tarjama.worker.evaluation.runner import (
     run_summaries,
     run_translation,
 )
-from tarjama.worker.models import ModelSpec, locate
+from tarjama.worker.models.spec import ModelSpec
+from tarjama.worker.models.weights import locate
 from tarjama.worker.settings import Settings
+from tarjama.worker.stages import stage_for
 from tarjama.worker.styles import StyleBook, SummaryStyle
 
 EXIT_DATA = 4
@@ -77,7 +79,7 @@ def evaluate(
         warn(f"skipping {len(skipped)} malformed line(s) of {path}:\n{listing(skipped)}")
     examples = examples[:limit] if limit else examples
     for config_settings in settings:  # as `tarjama worker` does: weights found before any run
-        locate(ModelSpec.for_role(task, config_settings))
+        locate(ModelSpec.for_stage(stage_for(task), config_settings))
     runs: list[RunResult] = []
     for config, config_settings in zip(configs, settings, strict=True):
         if task == "translation":

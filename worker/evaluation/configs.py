@@ -9,12 +9,14 @@ setting this version does not have is refused by name, never silently dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any
 
 from tarjama.worker.errors import ConfigurationError
 from tarjama.worker.settings import Settings, load_settings
+from tarjama.worker.stages import ModelKey, stage_for
 
-Task = Literal["translation", "summary"]
+#: What is evaluated: a stage's model (``tarjama evaluate translation``, ``… summary``).
+Task = ModelKey
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,8 @@ class EvalConfig:
 
     def settings_overrides(self, task: Task) -> dict[str, tuple[str, Any]]:
         """Setting name -> (the option that set it, value)."""
-        model_setting = "translation_model" if task == "translation" else "summary_model"
         wanted: dict[str, tuple[str, Any]] = {
-            model_setting: ("--model", self.model),
+            stage_for(task).model_setting: ("--model", self.model),
             "engine": ("--engine", self.engine),
             "compute_type": ("--compute", self.compute),
             "device": ("--device", self.device),

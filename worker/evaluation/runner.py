@@ -5,7 +5,7 @@ segmentation (``prepare_document``); a source the worker would refuse is a probl
 line. Translation goes through :func:`~worker.pipeline.translate_document` once for the
 whole set (so the worker's length-sorted, token-budgeted batching and de-duplication apply
 across it), summaries through :func:`~worker.pipeline.summarize_text` one document at a
-time, with models from :class:`~worker.models.ModelRegistry`. No Redis and no sentence
+time, with models from :class:`~worker.models.registry.ModelRegistry`. No Redis and no sentence
 cache: every output is computed.
 """
 
@@ -21,7 +21,7 @@ from tarjama.worker.evaluation.configs import EvalConfig
 from tarjama.worker.evaluation.datafile import LineProblem, Pair
 from tarjama.worker.evaluation.metrics import score_summaries, score_translations
 from tarjama.worker.jobs import parse_job
-from tarjama.worker.models import ModelRegistry
+from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.pipeline import (
     Document,
     Segment,

@@ -1,10 +1,10 @@
 """Hugging Face checkpoint -> CTranslate2 model directory (run in a child process).
 
-``python -m tarjama.worker.engines.ct2_converter CHECKPOINT OUT COMPUTE_TYPE`` writes CTranslate2's
-files, the tokenizer in a form that needs no transformers at run time (``tokenizer.json``,
-or Marian's SentencePiece models) and :class:`~worker.conversion.Manifest`: what
-``generate`` would read from the checkpoint's generation config, so both engines decode
-alike. :func:`worker.conversion.ensure_converted` runs it; it imports torch.
+``python -m tarjama.worker.models.ctranslate2.converter CHECKPOINT OUT COMPUTE_TYPE`` writes
+CTranslate2's files, the tokenizer in a form that needs no transformers at run time
+(``tokenizer.json``, or Marian's SentencePiece models) and the :class:`.manifest.Manifest`:
+what ``generate`` would read from the checkpoint's generation config, so both paths decode
+alike. :func:`.conversion.ensure_converted` runs it; it imports torch and transformers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tarjama.worker.conversion import Manifest, read_vocabulary
+from tarjama.worker.models.ctranslate2.manifest import Manifest, read_vocabulary
 
 #: ctranslate2 4.8's BART converter reads these; BartConfig no longer carries them (seen
 #: with transformers 4.57 and 5.x). Their BART values: post-norm, layer norm on embeddings.
@@ -35,7 +35,7 @@ def _with_bart_defaults(model: Any) -> Any:
 
 
 def _save_tokenizer(tokenizer: Any, checkpoint: Path, out: Path) -> str:
-    """Write the tokenizer for :mod:`worker.engines.subwords`; return its kind."""
+    """Write the tokenizer for :mod:`.subwords`; return its kind."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is not None:
         backend.save(str(out / "tokenizer.json"))
@@ -62,7 +62,7 @@ def convert(checkpoint: Path, out: Path, compute_type: str) -> Manifest:
     from ctranslate2.converters import TransformersConverter
     from transformers import AutoTokenizer
 
-    from tarjama.worker.engines.transformers_engine import input_limit, model_family
+    from tarjama.worker.models.transformers.common import input_limit, model_family
 
     loaded: list[Any] = []
 
@@ -103,7 +103,10 @@ def convert(checkpoint: Path, out: Path, compute_type: str) -> Manifest:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 3:
-        print("usage: python -m tarjama.worker.engines.ct2_converter CHECKPOINT OUT COMPUTE_TYPE")
+        print(
+            "usage: python -m tarjama.worker.models.ctranslate2.converter CHECKPOINT OUT "
+            "COMPUTE_TYPE"
+        )
         return 2
     checkpoint, out, compute_type = Path(argv[0]), Path(argv[1]), argv[2]
     try:

@@ -4,11 +4,11 @@
 cache has none. The key is the model id, its revision, the compute type and a fingerprint
 of the checkpoint's files (a local directory that is saved again is converted again).
 
-The conversion itself (:mod:`worker.engines.ct2_converter`) runs in a child process: it
-needs torch and transformers and about four times the int8 model's size in memory, none of
-which a CTranslate2 worker process should keep, and the Celery parent must never import
-torch. A lock file makes concurrent starts wait for one conversion; the result is written
-to a temporary directory and renamed into place, so no process ever sees half a model.
+The conversion itself (:mod:`.converter`) runs in a child process: it needs torch and
+transformers and about four times the int8 model's size in memory, none of which a
+CTranslate2 worker process should keep, and the Celery parent must never import torch. A
+lock file makes concurrent starts wait for one conversion; the result is written to a
+temporary directory and renamed into place, so no process ever sees half a model.
 
 This module imports neither torch nor ctranslate2.
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import re
@@ -28,61 +27,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tarjama.worker.errors import ModelUnavailable
-
-if TYPE_CHECKING:
-    from tarjama.worker.models import ModelSpec
+from tarjama.worker.models.ctranslate2.manifest import FORMAT, MANIFEST
+from tarjama.worker.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
-#: Bump when what the converter writes changes: older conversions are then redone.
-FORMAT = 1
-MANIFEST = "tarjama.json"
 _LOCK_WAIT_S = 1800.0
-
-
-@dataclass(frozen=True)
-class Manifest:
-    """What tarjama needs besides CTranslate2's files: written by the converter."""
-
-    model_type: str
-    family: str
-    compute_type: str
-    max_input_tokens: int
-    #: "tokenizers" (a ``tokenizer.json``) or "marian" (``source.spm``/``target.spm``).
-    tokenizer: str
-    #: Tokens the decoder is forced to start with (BART's forced BOS), as transformers does.
-    target_prefix: list[str] = field(default_factory=list)
-    #: transformers forces EOS as the last allowed token: one content token less.
-    forced_eos: bool = False
-    suppress_sequences: list[list[str]] = field(default_factory=list)
-    length_penalty: float = 1.0
-    no_repeat_ngram_size: int = 0
-    repetition_penalty: float = 1.0
-    clean_up_tokenization_spaces: bool = False
-    #: Dropped from outputs, as ``decode(..., skip_special_tokens=True)`` does.
-    special_tokens: list[str] = field(default_factory=list)
-    source: str = ""
-    format: int = FORMAT
-
-    def write(self, directory: Path) -> None:
-        (directory / MANIFEST).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-
-    @classmethod
-    def read(cls, directory: Path) -> Manifest:
-        return cls(**json.loads((directory / MANIFEST).read_text(encoding="utf-8")))
-
-
-def read_vocabulary(directory: Path, side: str = "target") -> list[str]:
-    """A converted model's vocabulary (shared, or the source/target one)."""
-    for name in ("shared_vocabulary.json", f"{side}_vocabulary.json"):
-        if (directory / name).is_file():
-            return list(json.loads((directory / name).read_text(encoding="utf-8")))
-    raise FileNotFoundError(f"{directory} has no {side} vocabulary")
 
 
 def _slug(name: str) -> str:
@@ -158,7 +111,9 @@ def ensure_converted(spec: ModelSpec, checkpoint: Path, compute_type: str) -> Pa
         if is_converted(target):  # another process converted it while we waited
             return target
         started = time.perf_counter()
-        log.info("converting %s model %s to CTranslate2 (%s)", spec.role, spec.name, compute_type)
+        log.info(
+            "converting %s model %s to CTranslate2 (%s)", spec.stage.model, spec.name, compute_type
+        )
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             _run_converter(spec, checkpoint, tmp, compute_type)
@@ -175,7 +130,7 @@ def _run_converter(spec: ModelSpec, checkpoint: Path, out: Path, compute_type: s
     command = [
         sys.executable,
         "-m",
-        "tarjama.worker.engines.ct2_converter",
+        "tarjama.worker.models.ctranslate2.converter",
         str(checkpoint),
         str(out),
     ]
@@ -185,7 +140,7 @@ def _run_converter(spec: ModelSpec, checkpoint: Path, out: Path, compute_type: s
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-6:])
         raise ModelUnavailable(
-            f"{spec.role} model {spec.name!r} at {checkpoint} could not be converted to "
+            f"{spec.stage.model} model {spec.name!r} at {checkpoint} could not be converted to "
             f"CTranslate2 ({compute_type}): {tail or f'exit code {done.returncode}'}. "
             "Use TARJAMA_ENGINE=transformers for models CTranslate2 does not support."
         )

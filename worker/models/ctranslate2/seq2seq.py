@@ -1,9 +1,9 @@
-"""The fast engine: CTranslate2 (int8 on CPU by default) for both models.
+"""CTranslate2 encoder-decoder models (``ctranslate2.Translator``): MarianMT, BART, T5.
 
-The checkpoint is converted once into the model cache (:mod:`worker.conversion`); this
-module loads the converted copy and never imports torch or transformers, which keeps a
-worker process that holds both models small. CTranslate2 objects are not fork-safe:
-create them only in the worker process (the model registry does, after the fork).
+The checkpoint is converted once into the model cache (:mod:`.conversion`); this module
+loads the converted copy and never imports torch or transformers, which keeps a worker
+process that holds both models small. CTranslate2 objects are not fork-safe: create them
+only in the worker process (the model registry does, after the fork).
 
 A translation runs the article's sentences, sorted by length, through one
 ``translate_batch`` call (faster on 2 cores than 256-token sub-batches, as measured when
@@ -24,19 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 import ctranslate2
 
-from tarjama.worker.conversion import Manifest, content_digest, ensure_converted
-from tarjama.worker.engines import (
+from tarjama.worker.errors import ModelUnavailable, ResourceExhausted
+from tarjama.worker.models.ctranslate2.conversion import content_digest, ensure_converted
+from tarjama.worker.models.ctranslate2.manifest import Manifest
+from tarjama.worker.models.ctranslate2.subwords import Subwords, load_subwords
+from tarjama.worker.models.engine import (
     BUDGET_RULE,
     Decoding,
     ModelInfo,
     check_input_lengths,
     translation_budget,
 )
-from tarjama.worker.engines.subwords import Subwords, load_subwords
-from tarjama.worker.errors import ModelUnavailable, ResourceExhausted
+from tarjama.worker.models.spec import ModelSpec
 
 if TYPE_CHECKING:
-    from tarjama.worker.models import ModelSpec
     from tarjama.worker.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -230,7 +231,7 @@ def _load(
         subwords = load_subwords(directory, manifest)
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise ModelUnavailable(
-            f"{spec.role} model {spec.name!r} converted at {directory} could not be loaded "
+            f"{spec.stage.model} model {spec.name!r} converted at {directory} could not be loaded "
             f"({settings.compute_type} on {settings.device}): {exc}"
         ) from exc
     info = ModelInfo(

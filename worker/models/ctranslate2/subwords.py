@@ -1,4 +1,4 @@
-"""Text <-> subword tokens for the CTranslate2 engine, without transformers (or torch).
+"""Text <-> subword tokens for the CTranslate2 path, without transformers (or torch).
 
 The converter saves each model's Hugging Face tokenizer in a form these classes read:
 ``tokenizer.json`` (the ``tokenizers`` library that transformers' fast tokenizers wrap) or
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, cast
 
-from tarjama.worker.conversion import Manifest, read_vocabulary
+from tarjama.worker.models.ctranslate2.manifest import Manifest, read_vocabulary
 
 SPIECE_UNDERLINE = "▁"
 UNKNOWN = "<unk>"

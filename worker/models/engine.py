@@ -1,9 +1,10 @@
-"""Inference engines behind two small Protocols.
+"""What an engine is, as the pipeline sees it: two small Protocols and their data.
 
-The pipeline knows engines only through :class:`Translator` and :class:`Summarizer`. Each
-backend module (``transformers_engine``, ``ctranslate2_engine``) implements both, with
-``load_translator(spec, path, settings)`` and ``load_summarizer(spec, path, settings)``;
-importing this package imports no torch.
+The pipeline knows engines only through :class:`Translator` and :class:`Summarizer`; each
+model path (``worker/models/transformers/``, ``worker/models/ctranslate2/``) implements
+them. :class:`ModelInfo` says what produced an output (results, cache keys);
+:class:`Decoding` is one call's generation settings. Imports nothing (no torch): producers,
+the pipeline and the Celery parent may import it.
 """
 
 from __future__ import annotations
