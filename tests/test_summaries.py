@@ -6,17 +6,20 @@ import shutil
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from tarjama.tasks.client import TarjamaClient
-from tarjama.worker.models.engine import Summarizer
+from tarjama.worker.contract import load_schema
+from tarjama.worker.models.engine import Decoding, ModelInfo, Summarizer
 from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.pipeline import summarize_text
+from tarjama.worker.results import summary_section
 from tarjama.worker.settings import load_settings
 from tarjama.worker.styles import StyleBook
 from tarjama.worker.tiny_models import ENGLISH_LINES
 from tests.helpers import run_job, unique_article
 
-SHIPPED = ["brief", "bullets", "standard"]
+SHIPPED = ["brief", "bullets", "headline", "standard"]
 
 
 def _summarizer(path: Path, cache: Path) -> Summarizer:
@@ -63,6 +66,10 @@ def test_every_style_runs_on_every_tiny_model(
     assert out.chunks == 1
     if style_name == "bullets":
         assert all(line.startswith("- ") for line in out.text.splitlines())
+    if style_name == "headline":
+        assert "\n" not in out.text
+        assert len(out.text.split()) <= 15
+    assert isinstance(out.flags, list)
 
 
 @pytest.mark.parametrize("model", ["bart", "t5"])
@@ -118,5 +125,41 @@ def test_summarize_task_unknown_style_is_stored_failure(client: TarjamaClient) -
     status = run_job(client, unique_article(TEXT, summary_style="sonnet"), kind="summary")
     assert status.error is not None
     assert status.error["code"] == "unknown_style"
-    assert "brief, bullets, standard" in status.error["message"]
+    assert "brief, bullets, headline, standard" in status.error["message"]
     assert run_job(client, unique_article(TEXT), kind="summary").ok
+
+
+class FixedSummarizer:
+    """Plumbing stand-in for a summarizer: it answers with a fixed text."""
+
+    info = ModelInfo(id="fixed", revision=None, engine="fixed", family="bart")
+    max_input_tokens = 10_000
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+    def summarize(self, prompt: str, decoding: Decoding) -> str:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "codes"),
+    [
+        ("The plant opened. It cost a lot.", []),
+        ("The minister said المحطة opened.", ["summary_has_arabic"]),
+        ("", ["summary_empty"]),
+    ],
+)
+def test_summary_flags_reach_the_result_section(answer: str, codes: list[str]) -> None:
+    # Given a summarizer's answer
+    style = StyleBook.load().get("standard")
+    # When it becomes the result's summary section
+    section = summary_section(summarize_text(TEXT, None, style, FixedSummarizer(answer)))
+    # Then its flags say what to check, in the shape the result schema defines
+    assert [f["code"] for f in section["flags"]] == codes
+    schema = load_schema("result")
+    validator = Draft202012Validator({"$ref": "#/$defs/summary", "$defs": schema["$defs"]})
+    assert list(validator.iter_errors(section)) == []

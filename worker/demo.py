@@ -70,7 +70,7 @@ def run_demo(
         if tiny:
             root = settings.model_cache_dir / "tiny"
             _say(f"building tiny random-weight models in {root} ({TINY_LABEL})")
-            paths = build_tiny_models(root)
+            paths = build_tiny_models(root, names=("marian", "bart"))
             env["TARJAMA_TRANSLATION_MODEL"] = str(paths["marian"])
             env["TARJAMA_SUMMARY_MODEL"] = str(paths["bart"])
         else:

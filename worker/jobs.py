@@ -48,8 +48,9 @@ class ArticleInput(BaseModel):
     summary_style: str | None = Field(
         None,
         max_length=64,
-        description="A summary style of the deployment (prompts/: standard, brief, bullets); "
-        "default TARJAMA_DEFAULT_SUMMARY_STYLE. An unknown style fails as unknown_style.",
+        description="A summary style of the deployment (prompts/: standard, brief, bullets, "
+        "headline); default TARJAMA_DEFAULT_SUMMARY_STYLE. An unknown style fails as "
+        "unknown_style.",
     )
     format: Literal["text", "html"] = Field("text", description="How text is marked up.")
     priority: Priority = Field(

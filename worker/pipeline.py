@@ -14,10 +14,12 @@ from typing import Literal, Protocol
 
 from tarjama.worker.arabic import normalize
 from tarjama.worker.errors import InvalidArticle
+from tarjama.worker.flags import Flag
 from tarjama.worker.jobs import ArticleInput
 from tarjama.worker.markup import source_blocks
 from tarjama.worker.models.engine import Summarizer, Translator
 from tarjama.worker.styles import SummaryStyle
+from tarjama.worker.summary_shape import shape_summary, summary_flags
 from tarjama.worker.text import (
     clean_translation,
     has_arabic,
@@ -229,14 +231,8 @@ class SummaryOutput:
     input_tokens: int
     seconds: float
     chunk_tokens: list[int] = field(default_factory=list)
-
-
-def shape_summary(text: str, style: SummaryStyle) -> str:
-    """Apply the style's output shape: at most N sentences, as prose or as bullet points."""
-    sentences = split_sentences(" ".join(text.split()))[: style.max_sentences]
-    if style.output == "bullets":
-        return "\n".join(f"- {s}" for s in sentences)
-    return " ".join(sentences)
+    #: what a person should check (empty, Arabic letters): ``summary.flags`` of the result
+    flags: list[Flag] = field(default_factory=list)
 
 
 def chunk_sentences(
@@ -316,7 +312,7 @@ def summarize_text(
                 partials[chunk] = summarizer.summarize(prompt(chunk), style.decoding)
         body = " ".join(partials[chunk] for chunk in chunks)
     progress("summarizing", first_chunks, first_chunks + (1 if levels else 0))
-    summary = shape_summary(summarizer.summarize(prompt(body), style.decoding), style)
+    summary = shape_summary(summarizer.summarize(prompt(body), style.decoding), style.output)
     return SummaryOutput(
         text=summary,
         style=style.name,
@@ -326,4 +322,5 @@ def summarize_text(
         input_tokens=input_tokens,
         seconds=round(time.perf_counter() - started, 3),
         chunk_tokens=chunk_tokens or [input_tokens],
+        flags=summary_flags(summary),
     )

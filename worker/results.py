@@ -77,6 +77,7 @@ def summary_section(summary: SummaryOutput) -> dict[str, Any]:
         "chunks": summary.chunks,
         "levels": summary.levels,
         "input_tokens": summary.input_tokens,
+        "flags": [dict(f) for f in summary.flags],
     }
 
 

@@ -5,16 +5,24 @@ and real model classes with the real special-token layout, but a few thousand ra
 weights. They run the same loading and generation code as the published models; their
 output is gibberish, and everything that shows it says so.
 
+The decoder-only chat models (a Qwen2.5-style and a Llama-3-style one) carry the published
+models' added tokens in the published order and roles (Qwen2.5: ``<|endoftext|>`` pad,
+``<|im_start|>``/``<|im_end|>`` turns, eos ``<|im_end|>``; Llama 3: ``<|begin_of_text|>``,
+``<|start_header_id|>``/``<|end_header_id|>``, eos ``<|eot_id|>``), a chat template in the
+family's style and the published generation defaults (sampling on: an engine that wants
+greedy search must say so).
+
 Given a ``shape`` (a published architecture, e.g. ``benchmarks/shapes/*.json``), the same
 builders make a *shape twin*: the real layer sizes and vocabulary size, random weights (the
-tokenizer's vocabulary is padded with filler tokens up to the model's).
+tokenizer's vocabulary is padded with filler tokens up to the model's; a Qwen twin's added
+tokens get their published ids).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -263,12 +271,312 @@ def build_t5(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
     return _save(T5ForConditionalGeneration(config), tokenizer, out, options)
 
 
-def build_tiny_models(root: Path, lines: Sequence[str] | None = None) -> dict[str, Path]:
-    """Build the tiny MarianMT, BART and T5 under ``root``; reuse them if already there."""
+# --- decoder-only chat models -----------------------------------------------------------
+
+#: The pre-tokenizer patterns of the published tokenizers (Qwen2 splits digits one by one,
+#: Llama 3 in runs of up to three).
+QWEN2_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+LLAMA3_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+
+#: Qwen2.5's added tokens in their published order (ids 151643…151664 there), and whether
+#: each is special.
+QWEN2_ADDED: tuple[tuple[str, bool], ...] = (
+    ("<|endoftext|>", True),
+    ("<|im_start|>", True),
+    ("<|im_end|>", True),
+    *(
+        (f"<|{name}|>", True)
+        for name in (
+            "object_ref_start",
+            "object_ref_end",
+            "box_start",
+            "box_end",
+            "quad_start",
+            "quad_end",
+            "vision_start",
+            "vision_end",
+            "vision_pad",
+            "image_pad",
+            "video_pad",
+        )
+    ),
+    ("<tool_call>", False),
+    ("</tool_call>", False),
+    *(
+        (f"<|{name}|>", False)
+        for name in ("fim_prefix", "fim_middle", "fim_suffix", "fim_pad", "repo_name", "file_sep")
+    ),
+)
+
+#: Llama 3's first added tokens in their published order (ids 128000…128010 there).
+LLAMA3_ADDED: tuple[str, ...] = (
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|reserved_special_token_0|>",
+    "<|reserved_special_token_1|>",
+    "<|finetune_right_pad_id|>",
+    "<|reserved_special_token_2|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eom_id|>",
+    "<|eot_id|>",
+    "<|python_tag|>",
+)
+
+#: ChatML, as Qwen2.5 writes it (a default system message when none is given), written for
+#: the tiny model; unknown roles are refused through ``raise_exception``.
+CHATML_TEMPLATE = r"""{%- if messages[0].role != 'system' %}
+    {{- '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}
+{%- endif %}
+{%- for message in messages %}
+    {%- if message.role not in ('system', 'user', 'assistant') %}
+        {{- raise_exception('unsupported role: ' + message.role) }}
+    {%- endif %}
+    {{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>\n' }}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|im_start|>assistant\n' }}
+{%- endif %}
+"""
+
+#: Meta-Llama-3-Instruct's published template (bos_token, header ids, trimmed content).
+LLAMA3_TEMPLATE = (
+    "{% set loop_messages = messages %}{% for message in loop_messages %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
+    "+ message['content'] | trim + '<|eot_id|>' %}"
+    "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}"
+    "{{ content }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+    "{% endif %}"
+)
+
+
+def _train_byte_bpe(
+    lines: Sequence[str], pattern: str, vocab_size: int, *, nfc: bool
+) -> tuple[Any, dict[str, int], list[tuple[str, ...]]]:
+    """A byte-level BPE trained here, with a published pre-tokenizer: (tokenizer, vocab,
+    merges); the vocabulary holds the 256 byte symbols first."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers.trainers import BpeTrainer
+
+    tokenizer = Tokenizer(models.BPE())
+    if nfc:
+        tokenizer.normalizer = normalizers.NFC()
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ]
+    )
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=1,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(list(lines), trainer)
+    model = json.loads(tokenizer.to_str())["model"]
+    merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    return tokenizer, dict(model["vocab"]), merges
+
+
+def _causal_lm_options(vocab_size: int, seed_options: Mapping[str, Any]) -> dict[str, Any]:
+    """The tiny size every decoder-only model shares (grouped-query attention, as published).
+
+    Weights are drawn wider than transformers' default (0.02): with the default, a tiny
+    model's logits are nearly flat and greedy search writes the same token whatever the
+    prompt, which would make engine-parity tests pass without comparing anything."""
+    return {
+        "vocab_size": vocab_size,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 512,
+        "hidden_act": "silu",
+        "tie_word_embeddings": True,
+        "initializer_range": 0.3,
+        **seed_options,
+    }
+
+
+def build_qwen2(
+    out: Path, lines: Iterable[str], *, seed: int = 0, shape: Mapping[str, Any] | None = None
+) -> Path:
+    """A Qwen2.5-style chat model: byte-level BPE trained here, then Qwen2.5's 22 added tokens;
+    eos ``<|im_end|>`` (and ``<|endoftext|>`` for generation), pad ``<|endoftext|>``, no bos
+    in prompts; the embedding has rows beyond the tokenizer, as Qwen2.5's has (151936 for
+    151665 tokens). A shape twin gets the published ids (fillers up to ``bos_token_id``) and
+    bfloat16 weights, as published."""
+    import torch
+    from tokenizers import AddedToken
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM, Qwen2Tokenizer
+
+    _, vocab, merges = _train_byte_bpe(list(lines), QWEN2_PATTERN, 600, nfc=True)
+    options = _shape_options(shape)
+    for filler in _fillers(options.get("bos_token_id", 0) - len(vocab)):
+        vocab[filler] = len(vocab)
+    for token, _ in QWEN2_ADDED:
+        vocab[token] = len(vocab)
+    tokenizer_options: dict[str, Any] = {
+        "vocab": vocab,
+        "merges": merges,
+        "unk_token": None,
+        "bos_token": None,
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|endoftext|>",
+        "extra_special_tokens": [t for t, special in QWEN2_ADDED[1:] if special],
+        "clean_up_tokenization_spaces": False,
+        "split_special_tokens": False,
+        "model_max_length": options.get("max_position_embeddings", 512),
+    }
+    tokenizer = Qwen2Tokenizer(**tokenizer_options)
+    tokenizer.add_tokens([AddedToken(t, special=s, normalized=False) for t, s in QWEN2_ADDED])
+    tokenizer.chat_template = CHATML_TEMPLATE
+    endoftext, im_end = vocab["<|endoftext|>"], vocab["<|im_end|>"]
+    padded = -(-len(vocab) // 64) * 64 + 64  # spare rows, as the published embedding has
+    config_options = _causal_lm_options(
+        padded,
+        {
+            "bos_token_id": endoftext,
+            "eos_token_id": im_end,
+            "rope_theta": 1_000_000.0,
+            "rms_norm_eps": 1e-6,
+            "use_sliding_window": False,
+            "sliding_window": None,
+            "max_window_layers": 2,
+        },
+    )
+    dtype = torch.bfloat16 if shape else torch.float32
+    if shape:
+        config_options["initializer_range"] = 0.02  # the published value
+    config_options.update(options, dtype=dtype)
+    config = Qwen2Config(**config_options)
+    torch.manual_seed(seed)
+    default_dtype = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)  # a twin's 1.5 B weights are made in bfloat16, not cast
+    try:
+        model: Any = Qwen2ForCausalLM(config)
+    finally:
+        torch.set_default_dtype(default_dtype)
+    with torch.no_grad():  # spare rows are no tokens: never the model's choice
+        model.get_input_embeddings().weight[len(tokenizer) :] = 0
+    model.generation_config = GenerationConfig.from_dict(
+        {
+            "bos_token_id": endoftext,
+            "pad_token_id": endoftext,
+            "eos_token_id": [im_end, endoftext],
+            "do_sample": True,
+            "temperature": 0.7,
+            "top_p": 0.8,
+            "top_k": 20,
+            "repetition_penalty": 1.1,
+        }
+    )
+    return _save(model, tokenizer, out, {})
+
+
+def build_llama(out: Path, lines: Iterable[str], *, seed: int = 0) -> Path:
+    """A Llama-3-style chat model: byte-level BPE trained here, then Llama 3's first added
+    tokens; the tokenizer puts ``<|begin_of_text|>`` before every encoded text (the chat
+    template writes it too: encode rendered prompts without special tokens); eos
+    ``<|eot_id|>`` (``<|end_of_text|>``, ``<|eom_id|>``, ``<|eot_id|>`` for generation); no
+    pad; Llama 3.2's llama3 rope scaling and its 131072-token context."""
+    import torch
+    from tokenizers import AddedToken, processors
+    from transformers import (
+        GenerationConfig,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
+
+    backend, vocab, _ = _train_byte_bpe(list(lines), LLAMA3_PATTERN, 600, nfc=False)
+    first = len(vocab)
+    added = [AddedToken(t, special=True, normalized=False) for t in LLAMA3_ADDED]
+    backend.add_special_tokens(added)
+    ids = {token: first + i for i, token in enumerate(LLAMA3_ADDED)}
+    bos = "<|begin_of_text|>"
+    backend.post_processor = processors.Sequence(
+        [
+            processors.ByteLevel(trim_offsets=False),
+            processors.TemplateProcessing(
+                single=f"{bos} $A",
+                pair=f"{bos} $A {bos}:1 $B:1",
+                special_tokens=[(bos, ids[bos])],
+            ),
+        ]
+    )
+    fast: Any = PreTrainedTokenizerFast
+    tokenizer = fast(
+        tokenizer_object=backend,
+        bos_token=bos,
+        eos_token="<|eot_id|>",
+        clean_up_tokenization_spaces=False,
+        model_max_length=131072,
+    )
+    tokenizer.chat_template = LLAMA3_TEMPLATE
+    ends = [ids["<|end_of_text|>"], ids["<|eom_id|>"], ids["<|eot_id|>"]]
+    config = LlamaConfig(
+        **_causal_lm_options(
+            len(tokenizer),
+            {
+                "bos_token_id": ids[bos],
+                "eos_token_id": ends,
+                "rope_theta": 500_000.0,
+                "rope_scaling": {
+                    "rope_type": "llama3",
+                    "factor": 32.0,
+                    "low_freq_factor": 1.0,
+                    "high_freq_factor": 4.0,
+                    "original_max_position_embeddings": 8192,
+                },
+                "rms_norm_eps": 1e-5,
+                "head_dim": 8,
+                # Llama 3.2's rope scaling, which CTranslate2's converter reads with its
+                # original 8192 positions fixed: the context must be longer than that
+                "max_position_embeddings": 131072,
+            },
+        )
+    )
+    torch.manual_seed(seed)
+    model: Any = LlamaForCausalLM(config)
+    model.generation_config = GenerationConfig.from_dict(
+        {
+            "bos_token_id": ids[bos],
+            "eos_token_id": ends,
+            "do_sample": True,
+            "temperature": 0.6,
+            "top_p": 0.9,
+        }
+    )
+    return _save(model, tokenizer, out, {})
+
+
+def build_tiny_models(
+    root: Path, lines: Sequence[str] | None = None, names: Iterable[str] | None = None
+) -> dict[str, Path]:
+    """Build the tiny MarianMT, BART, T5, Qwen2 and Llama (or only ``names``) under ``root``;
+    reuse them if already there."""
     lines = list(lines) if lines is not None else default_corpus()
     random.Random(0).shuffle(lines)
-    paths = {"marian": root / "marian", "bart": root / "bart", "t5": root / "t5"}
-    builders = {"marian": build_marian, "bart": build_bart, "t5": build_t5}
+    builders: dict[str, Callable[[Path, Sequence[str]], Path]] = {
+        "marian": build_marian,
+        "bart": build_bart,
+        "t5": build_t5,
+        "qwen2": build_qwen2,
+        "llama": build_llama,
+    }
+    wanted = set(builders) if names is None else set(names)
+    paths = {name: root / name for name in builders if name in wanted}
     for name, path in paths.items():
         if not (path / "config.json").is_file():
             builders[name](path, lines)
