@@ -13,6 +13,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -93,13 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         print(report.translation_table(rows, results) + "\n")
         print(report.summary_table(rows, results) + "\n")
+        if any(row.task == "gate" for row in rows):
+            print(report.gate_table(rows, results) + "\n")
     if e2e:
         print(report.end_to_end_table(e2e) + "\n")
     print("Targets:")
-    for target in report.targets(results, e2e):
+    found = report.targets(results, e2e)
+    for target in found:
         print(target.line())
     if args.json:
-        args.json.write_text(json.dumps({"rows": results, "end_to_end": e2e}, indent=2))
+        verdicts = [{**asdict(target), "met": target.met} for target in found]
+        figures = {"rows": results, "end_to_end": e2e, "targets": verdicts}
+        args.json.write_text(json.dumps(figures, indent=2))
     return 0
 
 

@@ -12,6 +12,7 @@ disturbed, for every engine alike.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ from benchmarks import workload
 from benchmarks.workload import Workload
 from tarjama.worker.stages import ModelKey, stage_for
 
-Task = Literal["translation", "summary", "worker", "in-flight"]
+Task = Literal["translation", "summary", "worker", "in-flight", "gate"]
 Engine = Literal["transformers", "tarjama"]
 
 
@@ -247,9 +248,13 @@ def _tarjama_summary(row: Row) -> dict[str, Any]:
 
 
 def _tarjama_worker(row: Row) -> dict[str, Any]:
-    """A worker process's day: both models loaded, an article translated, then summarized."""
+    """A worker process's day: both models and the language identifier loaded, an article
+    translated, then summarized."""
+    from tarjama.worker.language import LanguageIdentifier
+
     translator = TarjamaRunner(row, "translation")
     summarizer = TarjamaRunner(row, "summary")
+    LanguageIdentifier().identify_many(_gate_article()[1])  # resident, as in a worker
     article, sources = _article_for(translator)
     summary, summary_sources, extra = _summary_for(summarizer)
 
@@ -285,6 +290,62 @@ def _tarjama_in_flight(row: Row) -> dict[str, Any]:
     return _timed(row, once, runner.load_s, f"{replicas} articles", replicas * job.target_tokens)
 
 
+def _gate_article() -> tuple[str, list[str]]:
+    """A title and an article of 20 Arabic news sentences (as the translation workload has),
+    5 paragraphs of 4, from the language test set (tests/data/language_id.tsv)."""
+    data = Path(__file__).resolve().parents[1] / "tests" / "data" / "language_id.tsv"
+    lines = data.read_text(encoding="utf-8").splitlines()
+    sentences = [line.split("\t")[2] for line in lines if line.startswith("ar-msa\tsentence\t")]
+    paragraphs = [" ".join(sentences[i : i + 4]) for i in range(0, 20, 4)]
+    return sentences[0].rstrip("."), paragraphs
+
+
+def _tarjama_gate(row: Row) -> dict[str, Any]:
+    """The language gate's share of a translation: per round, the workload's article
+    translated (beam 4), then the gate run on an article of as many Arabic sentences, as the
+    worker runs it (on the prepared document, before translating); the median of the
+    per-round ratios, with their spread."""
+    from tarjama.worker.jobs import ArticleInput
+    from tarjama.worker.language import LanguageIdentifier
+    from tarjama.worker.language_gate import GateRules, check_document
+    from tarjama.worker.pipeline import prepare_document
+
+    runner = TarjamaRunner(row, "translation")
+    job, sources = _article_for(runner)
+    started = time.perf_counter()
+    identifier = LanguageIdentifier()
+    identifier.load()
+    load_s = runner.load_s + time.perf_counter() - started
+    title, paragraphs = _gate_article()
+    article = ArticleInput(text="\n\n".join(paragraphs), title=title)
+    rules = GateRules()
+    runner.generate(sources[:2], row.beams, 4)  # warm-up
+    check_document(prepare_document(article), identifier, None, rules)
+    translations, gates, ratios = [], [], []
+    for _ in range(max(5, row.repeats)):
+        started = time.perf_counter()
+        runner.generate(sources, row.beams, job.target_length)
+        translations.append(time.perf_counter() - started)
+        document = prepare_document(article)
+        started = time.perf_counter()
+        verdict = check_document(document, identifier, None, rules)
+        gates.append(time.perf_counter() - started)
+        if verdict.code != "ar" or any(verdict.paragraphs):
+            raise AssertionError(f"the gate misjudged the benchmark's Arabic article: {verdict}")
+        ratios.append(gates[-1] / translations[-1])
+    return {
+        "key": row.key,
+        "load_s": round(load_s, 2),
+        "unit": "article",
+        "seconds": round(min(gates), 6),
+        "translation_seconds": round(min(translations), 3),
+        "share": round(statistics.median(ratios), 6),
+        "share_spread": [round(min(ratios), 6), round(max(ratios), 6)],
+        "runs": [round(g, 6) for g in gates],
+        "target_tokens": job.target_tokens,
+    }
+
+
 # --- timing -------------------------------------------------------------------------
 
 
@@ -313,6 +374,7 @@ MEASURES: dict[tuple[Engine, Task], Callable[[Row], dict[str, Any]]] = {
     ("tarjama", "summary"): _tarjama_summary,
     ("tarjama", "worker"): _tarjama_worker,
     ("tarjama", "in-flight"): _tarjama_in_flight,
+    ("tarjama", "gate"): _tarjama_gate,
 }
 
 

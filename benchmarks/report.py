@@ -12,6 +12,7 @@ from benchmarks.rows import (
     BASELINE_B,
     HF_SUMMARY,
     TARJAMA_B4,
+    TARJAMA_GATE,
     TARJAMA_SUMMARY,
     TARJAMA_WORKER,
 )
@@ -19,6 +20,8 @@ from benchmarks.rows import (
 Results = Mapping[str, Mapping[str, Any]]
 RSS_LIMIT_MB = 800
 QUEUE_SHARE = 0.85
+#: The language gate's most time per article, in percent of the article's translation.
+GATE_SHARE_PERCENT = 2.0
 
 
 def tokens_per_s(result: Mapping[str, Any]) -> float:
@@ -81,6 +84,28 @@ def summary_table(rows: Sequence[Row], results: Results) -> str:
         for row in rows
         if row.task in ("summary", "worker")
     ]
+    return _table(header, lines)
+
+
+def gate_table(rows: Sequence[Row], results: Results) -> str:
+    header = ["language gate", "gate per article", "translation per article (beam 4)", "share"]
+    lines = []
+    for row in rows:
+        if row.task != "gate":
+            continue
+        result = results[row.key]
+        if "error" in result:
+            lines.append([row.label, f"error: {result['error']}", "", ""])
+            continue
+        low, high = result["share_spread"]
+        lines.append(
+            [
+                row.label,
+                f"{result['seconds'] * 1e3:.2f} ms",
+                f"{result['translation_seconds']:.2f} s",
+                f"{result['share']:.3%} (rounds {low:.3%} to {high:.3%})",
+            ]
+        )
     return _table(header, lines)
 
 
@@ -152,6 +177,17 @@ def targets(results: Results, e2e: Mapping[str, Mapping[str, Any]]) -> list[Targ
             unit=" MB",
         ),
     ]
+    gate = results.get(TARJAMA_GATE, {})
+    if gate:
+        found.append(
+            Target(
+                "language gate / translation time per article (median of rounds)",
+                gate["share"] * 100 if "share" in gate else None,
+                GATE_SHARE_PERCENT,
+                at_least=False,
+                unit=" %",
+            )
+        )
     if queue:
         found.append(
             Target(

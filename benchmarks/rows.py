@@ -18,6 +18,7 @@ HF_SUMMARY = "hf-summary"
 TARJAMA_B4 = "tarjama-b4"
 TARJAMA_SUMMARY = "tarjama-summary"
 TARJAMA_WORKER = "tarjama-worker"
+TARJAMA_GATE = "tarjama-gate"
 
 
 def plan(
@@ -57,8 +58,15 @@ def plan(
         replace(
             fast,
             key=TARJAMA_WORKER,
-            label="tarjama worker process: both models int8, article then summary",
+            label="tarjama worker process: both models int8 and the language gate, "
+            "article then summary",
             task="worker",
+        ),
+        replace(
+            fast,
+            key=TARJAMA_GATE,
+            label="language gate (fastText lid.176) on an article of 20 sentences",
+            task="gate",
         ),
     ]
 

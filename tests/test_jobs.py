@@ -25,6 +25,8 @@ INVALID: list[tuple[Any, str]] = [
     ({"text": "نص\x00نص"}, "NUL"),
     ({"text": "نص", "title": 5}, "title"),
     ({"text": "نص", "metadata": "x"}, "metadata"),
+    ({"text": "نص", "source_language": "Arabic"}, "source_language"),
+    ({"text": "نص", "source_language": "ar\n"}, "source_language"),
 ]
 
 
@@ -66,3 +68,15 @@ def test_job_ids_are_deterministic_and_depend_on_content_and_options() -> None:
     assert job_id_for("article", base) == job_id_for("article", {**base, "priority": "bulk"})
     # invalid payloads still get a stable id (their failure is stored under it)
     assert job_id_for("article", {"text": 5}) == job_id_for("article", {"text": 5})
+
+
+def test_source_language_is_part_of_the_job_only_when_given() -> None:
+    # Jobs without it keep the ids they had before the field existed (same content, same id)
+    assert job_id_for("article", {"text": "نص", "title": "عنوان"}) == (
+        "art-22dbfc1151cea07a0db50214382ae14b"
+    )
+    assert job_id_for("translation", {"text": "نص"}) == "tr-ca59ee771bec809ec04696b047835f2f"
+    # and saying it makes another job (it can change the outcome)
+    said = job_id_for("translation", {"text": "نص", "source_language": "ar"})
+    assert said != job_id_for("translation", {"text": "نص"})
+    assert said != job_id_for("translation", {"text": "نص", "source_language": "fa"})

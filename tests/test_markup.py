@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from tarjama.worker.arabic import normalize
 from tarjama.worker.markup import source_blocks
 from tarjama.worker.text import split_blocks
 
@@ -40,6 +41,15 @@ def test_html_blocks(markup: str, expected: list[list[str]]) -> None:
 def test_plain_text_loses_invisible_characters_too() -> None:
     text = "\ufeffقال\u200f الوزير\u200b.\n\n\u202bفقرة\u202c"
     assert source_blocks(text, "text") == [["قال الوزير."], ["فقرة"]]
+
+
+def test_a_zwnj_between_letters_is_spelling_and_stays() -> None:
+    # Given Persian with its half-spaces (ZWNJ), and stray ZWNJs beside spaces and at the end
+    text = "روز سه\u200cشنبه \u200cمی\u200cشود.\u200c"
+    # When it is read, Then the half-spaces inside words stay and the stray ones go
+    assert source_blocks(text, "text") == [["روز سه\u200cشنبه می\u200cشود."]]
+    # and the model's text has none
+    assert "\u200c" not in normalize(source_blocks(text, "text")[0][0])
 
 
 def as_html(text: str) -> str:

@@ -45,6 +45,9 @@ BAD = [
     ("TARJAMA_TIME_LIMIT", "100000", "TARJAMA_VISIBILITY_TIMEOUT"),
     ("TARJAMA_SOFT_TIME_LIMIT", "5000", "must be below TARJAMA_TIME_LIMIT"),
     ("TARJAMA_ROLE", "janitor", "'all', 'translate' or 'summarize'"),
+    ("TARJAMA_UNSUPPORTED_LANGUAGES", "translate", "'fail' or 'passthrough'"),
+    ("TARJAMA_LANGUAGE_MIN_CONFIDENCE", "0.3", "greater than or equal to 0.5"),
+    ("TARJAMA_LANGUAGE_MIN_WORDS", "0", "greater than or equal to 1"),
 ]
 
 

@@ -14,7 +14,7 @@ import click
 from tarjama.worker.errors import ConfigurationError, ModelUnavailable
 from tarjama.worker.evaluation.options import evaluation_options
 from tarjama.worker.settings import Settings, load_settings
-from tarjama.worker.stages import KINDS, Role, stages_of
+from tarjama.worker.stages import KINDS, TRANSLATE, Role, stages_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLES = get_args(Role)
@@ -74,6 +74,7 @@ def worker(
 ) -> None:
     """Start a Celery worker with tarjama's options (events on, JSON only, acks late)."""
     from tarjama.worker.app import create_app
+    from tarjama.worker.language import model_path as language_model_path
     from tarjama.worker.models.registry import prepare
     from tarjama.worker.models.spec import ModelSpec
 
@@ -88,6 +89,8 @@ def worker(
         # engine (in a child process), so forked workers find them ready; never imports torch.
         for stage in stages_of(settings.role):
             prepare(ModelSpec.for_stage(stage, settings), settings)
+        if TRANSLATE in stages_of(settings.role):
+            language_model_path()  # the language gate's (found, not loaded: no fork issue)
     argv = [
         "worker",
         f"--loglevel={settings.log_level}",

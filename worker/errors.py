@@ -60,6 +60,13 @@ class UnknownStyle(TarjamaError):
     code = "unknown_style"
 
 
+class UnsupportedLanguage(TarjamaError):
+    """The article is not Arabic (detected, or said so by its ``source_language``): it is
+    not translated. The message names the language and the detector's confidence."""
+
+    code = "unsupported_language"
+
+
 class ModelUnavailable(TarjamaError):
     """Weights cannot be loaded: not cached, offline, or a bad path. The message says how to fix."""
 

@@ -58,10 +58,25 @@ class ArticleInput(BaseModel):
         description="When the job runs (urgent first), not what it computes: not part of "
         "the job id.",
     )
+    source_language: str | None = Field(
+        None,
+        max_length=35,
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$",
+        description="The language of text, as a BCP 47 tag or ISO 639 code (ar, ar-EG, arz). "
+        "Default: ar for tarjama.process_article and tarjama.translate (Arabic, dialects "
+        "included, is the only source language), en for tarjama.summarize. Another language, "
+        "or text that the language gate confidently finds is not Arabic, fails as "
+        "unsupported_language (or passes through untranslated, per the deployment's "
+        "TARJAMA_UNSUPPORTED_LANGUAGES).",
+    )
 
     def identity(self) -> dict[str, Any]:
-        """The fields that decide the result (priority only decides when it is computed)."""
-        return self.model_dump(exclude={"priority"})
+        """The fields that decide the result (priority only decides when it is computed).
+
+        An unset ``source_language`` is left out, so jobs keep the ids they had before the
+        field existed."""
+        exclude = {"priority"} | ({"source_language"} if self.source_language is None else set())
+        return self.model_dump(exclude=exclude)
 
 
 def article_id(payload: Any) -> str | None:

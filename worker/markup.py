@@ -9,6 +9,7 @@ removed from both. Pure functions.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Literal
 
@@ -105,12 +106,26 @@ def html_blocks(html: str) -> list[list[str]]:
     return collector.blocks
 
 
+#: A zero-width non-joiner between two letters is spelling in Persian, Urdu and Kurdish
+#: (سه‌شنبه, می‌شود): it stays in the reader's text, which is what a paragraph the language
+#: gate passes through shows. The model's text drops it (:func:`~worker.arabic.normalize`).
+_SPELLING_ZWNJ = re.compile(r"(?<=[^\W\d_])\u200c(?=[^\W\d_])")
+
+
+def reader_line(line: str) -> str:
+    """A line without invisible format characters (but a ZWNJ between letters), whitespace
+    collapsed."""
+    kept = "\u200c".join(remove_invisible(part) for part in _SPELLING_ZWNJ.split(line))
+    return " ".join(kept.split())
+
+
 def source_blocks(text: str, text_format: TextFormat = "text") -> list[list[str]]:
     """The article's paragraphs, each a list of lines, as the reader sees them.
 
     Invisible format characters (zero-width, bidi controls, soft hyphens) are removed, also
-    where HTML wrote them as entities (``&rlm;``); whitespace is collapsed.
+    where HTML wrote them as entities (``&rlm;``), except a ZWNJ between two letters;
+    whitespace is collapsed.
     """
     blocks = html_blocks(text) if text_format == "html" else split_blocks(text)
-    cleaned = [[" ".join(remove_invisible(line).split()) for line in lines] for lines in blocks]
+    cleaned = [[reader_line(line) for line in lines] for lines in blocks]
     return [kept for lines in cleaned if (kept := [line for line in lines if line])]

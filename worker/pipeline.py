@@ -136,6 +136,8 @@ def _translate_unique(
     sentences: list[str], translator: Translator, report: Callable[[int], None]
 ) -> dict[str, tuple[str, int]]:
     """Raw model output (pieces joined) and the number of pieces, per distinct sentence."""
+    if not sentences:
+        return {}
     pieces_of = plan_pieces(sentences, translator)
     flat = [piece for pieces in pieces_of for piece in pieces]
     translated = iter(translator.translate(flat, on_progress=report))
@@ -154,16 +156,17 @@ def translate_document(
 ) -> TranslationOutput:
     """Translate every sentence of the document in place.
 
-    Sentences without Arabic letters pass through as written; each distinct normalized
-    sentence is translated once (within the article, and across articles through the
-    cache, which holds the model's raw output; the clean-up runs on every use).
+    Sentences without Arabic letters, and those already marked ``passthrough`` (by the
+    language gate), pass through as written; each distinct normalized sentence is
+    translated once (within the article, and across articles through the cache, which
+    holds the model's raw output; the clean-up runs on every use).
     """
     started = time.perf_counter()
     segments = document.segments
     total = len(segments)
     for seg in segments:
         seg.normalized = seg.normalized or seg.source
-        if not has_arabic(seg.normalized):
+        if seg.origin == "passthrough" or not has_arabic(seg.normalized):
             seg.translation, seg.origin = seg.source, "passthrough"
     pending = list(dict.fromkeys(s.normalized for s in segments if s.origin != "passthrough"))
     namespace = cache_namespace(translator)

@@ -110,6 +110,7 @@ def build_result(
         "title_sentences": translation["title_sentences"] if translation else None,
         "paragraphs": translation["paragraphs"] if translation else None,
         "summary": dict(summary) if summary is not None else None,
+        "language": translation.get("language") if translation else None,
         "models": {role: dict(info) if info else None for role, info in models.items()},
         "timings": dict(timings),
         "counts": counts,

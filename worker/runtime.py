@@ -1,4 +1,5 @@
-"""What one worker process holds: models, styles and Redis helpers, all created lazily.
+"""What one worker process holds: models, the language identifier, styles and Redis helpers,
+all created lazily.
 
 Created with the app (no I/O); styles are validated when a worker starts; models load in
 each worker process after the fork (``worker_process_init``) or on first use.
@@ -13,10 +14,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from tarjama.worker.errors import TarjamaError
+from tarjama.worker.language import LanguageIdentifier
 from tarjama.worker.metrics import Metrics
 from tarjama.worker.models.registry import ModelRegistry
 from tarjama.worker.results import JobLedger, RedisSentenceCache, ResultsStream
-from tarjama.worker.stages import Stage, stages_of
+from tarjama.worker.stages import TRANSLATE, Stage, stages_of
 from tarjama.worker.styles import StyleBook
 
 if TYPE_CHECKING:
@@ -43,6 +45,11 @@ class WorkerRuntime:
         loaded = sorted({*self.models.loaded, stage.model})
         node = self.nodename or "unknown"
         self.metrics.model_loaded(node, os.getpid(), stage.model, seconds, loaded)
+
+    @cached_property
+    def language(self) -> LanguageIdentifier:
+        """The language identifier of the gate (loads its model on first use)."""
+        return LanguageIdentifier()
 
     @cached_property
     def metrics(self) -> Metrics:
@@ -84,7 +91,10 @@ class WorkerRuntime:
         if not self.settings.preload_models:
             return
         try:
-            self.models.load(stages_of(self.settings.role))
+            stages = stages_of(self.settings.role)
+            self.models.load(stages)
+            if TRANSLATE in stages:
+                self.language.load()
         except TarjamaError as exc:
             # Jobs will fail with this code and message; the CLI's pre-flight should have
             # refused to start first, so this is a model that is present but broken.

@@ -30,6 +30,7 @@ ComputeType = Literal["int8", "int8_float32", "float32", "float16", "int8_float1
 #: Compute types that need a GPU.
 CUDA_ONLY_COMPUTE_TYPES = ("float16", "int8_float16")
 IntakeFault = Literal["none", "exit-after-enqueue"]
+UnsupportedLanguages = Literal["fail", "passthrough"]
 
 
 def _default_cache_dir() -> Path:
@@ -157,6 +158,29 @@ class Settings(BaseSettings):
         False,
         description="Keep Arabic diacritics (tashkeel) in the text the model translates; by "
         "default they are stripped, as in most news text.",
+    )
+
+    # --- The language gate (worker/language_gate.py) -------------------------------------
+    unsupported_languages: UnsupportedLanguages = Field(
+        "fail",
+        description="What happens to an article that is not Arabic: fail (stored as "
+        "unsupported_language) or passthrough (stored as a success, its text untranslated, "
+        "not summarized).",
+    )
+    language_min_words: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Words (with a letter) a paragraph or title needs to be judged on its own; "
+        "shorter ones follow the article's language.",
+    )
+    language_min_confidence: float = Field(
+        0.6,
+        ge=0.5,
+        le=1.0,
+        description="A text is Arabic when the detector gives Arabic (dialects summed) at "
+        "least this probability, another language when it gives Arabic at most 1 minus this; "
+        "in between it follows the article's language (or the job's source_language).",
     )
 
     # --- Jobs --------------------------------------------------------------------------
